@@ -1,0 +1,217 @@
+/// \file
+/// Chapter 1's allocator: a bump pointer over one contiguous region.
+///
+///     begin_                 next_                              end_
+///       |                      |                                  |
+///       v                      v                                  v
+///       +------+----+----------+----------------------------------+
+///       | blk0 |pad | blk1     |              free                |
+///       +------+----+----------+----------------------------------+
+///       <------- used -------->  <----------- remaining ---------->
+///
+/// Allocation moves `next_` forward; nothing ever moves it back except
+/// reset() and rewind(). That is the whole allocator, and the reason it is
+/// the fastest one in the course.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <utility>
+
+#include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/static_heap.hpp"
+
+namespace heaplab {
+
+/// True when a request can be served by *some* heap: the size is at most
+/// kMaxRequest and the alignment is a power of two.
+[[nodiscard]] constexpr bool is_valid_request(std::size_t size, std::size_t align) noexcept {
+  return size <= kMaxRequest && is_power_of_two(align);
+}
+
+/// Bytes a bump allocation of \p size occupies: the size rounded up to whole
+/// 8-byte cells, and at least one cell so that `allocate(0)` is unique.
+/// Precondition: `size <= kMaxRequest`, so the rounding cannot wrap.
+[[nodiscard]] constexpr std::size_t bump_footprint(std::size_t size) noexcept {
+  return std::max(round_up(size, kDefaultAlignment), kDefaultAlignment);
+}
+
+/// The outcome of one bump: where the block starts and where the bump
+/// pointer goes next. `block == nullptr` means it does not fit.
+struct BumpStep {
+  std::byte* block = nullptr;     ///< Start of the new block, or nullptr if it does not fit.
+  std::byte* new_next = nullptr;  ///< The bump pointer after the allocation.
+};
+
+/// Computes one bump from \p next within a region ending at \p end, for a
+/// valid request (see is_valid_request()). Shared by every bump allocator in
+/// the course so the arithmetic is written, and proven overflow-free, once.
+[[nodiscard]] inline BumpStep bump_step(std::byte* next, std::byte* end, std::size_t size,
+                                        std::size_t align) noexcept {
+  // [bump_step]
+  // 1. Align the size: every block is a whole number of 8-byte cells.
+  const std::size_t footprint = bump_footprint(size);
+  // 2. Make sure the heap can hold it, counting the padding that brings
+  //    `next` up to the requested alignment. Comparing against the room
+  //    left (never computing next + padding + footprint first) means no
+  //    addition can wrap around, whatever the size or alignment.
+  const std::size_t padding = padding_to_align(address_of(next), std::max(align, kDefaultAlignment));
+  const auto room = static_cast<std::size_t>(end - next);
+  if (padding > room || footprint > room - padding) return {};
+  // 3. Return the current pointer (past the padding) ...
+  std::byte* const block = next + padding;
+  // 4. ... and move the pointer forward.
+  return {block, block + footprint};
+  // [bump_step]
+}
+
+/// The state of a bump heap that its invariants speak about, read at one
+/// moment. Both bump allocators check themselves through check_bump_heap().
+struct BumpSnapshot {
+  const std::byte* begin = nullptr;   ///< Start of the region.
+  const std::byte* next = nullptr;    ///< The bump pointer.
+  const std::byte* end = nullptr;     ///< One past the end of the region.
+  std::size_t requested = 0;          ///< Live requested bytes.
+  std::size_t live_allocations = 0;   ///< Live allocations.
+};
+
+/// Verifies the invariants of a bump heap (chapter 1 lists them):
+/// start <= next <= end, next on an 8-byte boundary, requested <= used, and
+/// every live allocation using at least one 8-byte cell.
+[[nodiscard]] CheckResult check_bump_heap(const BumpSnapshot& heap) noexcept;
+
+/// A bump allocator over any caller-provided region, or over the static
+/// 10 MiB heap by default.
+///
+/// - allocate() is a handful of instructions (always inlined); refusals take
+///   a separate cold path that only counts them.
+/// - deallocate() is a no-op: a bump allocator cannot give one block back,
+///   because nothing records where blocks begin or end. Memory is recovered
+///   all at once with reset(), or back to a mark() with rewind().
+/// - Not thread-safe; wrap it in Synchronized, or use AtomicBumpAllocator.
+///
+/// The allocator is neither copyable nor movable: pointers it handed out and
+/// adapters referring to it must stay attached to one object.
+class BumpAllocator {
+ public:
+  /// A saved position, for rewind(). Taken by mark().
+  struct Marker {
+    const BumpAllocator* owner = nullptr;  ///< The allocator the marker belongs to.
+    std::size_t offset = 0;                ///< Bump pointer offset from the region start.
+    std::size_t requested = 0;             ///< Live requested bytes at the time of the mark.
+    std::size_t live_allocations = 0;      ///< Live allocations at the time of the mark.
+    std::size_t resets = 0;                ///< reset() count at the time; older markers are stale.
+  };
+
+  /// Bump-allocates from the static 10 MiB heap. If another allocator holds
+  /// it, reports Misuse::static_heap_taken and serves nothing.
+  BumpAllocator() noexcept;
+  /// Bump-allocates from \p region, which the caller keeps alive.
+  explicit BumpAllocator(std::span<std::byte> region) noexcept;
+
+  BumpAllocator(const BumpAllocator&) = delete;
+  BumpAllocator& operator=(const BumpAllocator&) = delete;
+  ~BumpAllocator() = default;  ///< Gives the static heap back if this allocator held it.
+
+  /// Returns \p size bytes aligned to `max(align, 8)`, or nullptr (see the
+  /// contract in contract.hpp). Alignments below 8 get 8: the bump pointer
+  /// always stays on an 8-byte boundary.
+  [[nodiscard]] [[gnu::always_inline]] inline void* allocate(
+      std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
+
+  /// A no-op for blocks of this heap (see the class comment); a pointer this
+  /// allocator did not hand out is reported as Misuse::foreign_pointer.
+  void deallocate(void* p) noexcept;
+
+  /// Releases every allocation: the bump pointer goes back to the start.
+  void reset() noexcept;
+  /// Saves the current position for a later rewind().
+  [[nodiscard]] Marker mark() const noexcept;
+  /// Releases everything allocated since \p marker was taken, restoring the
+  /// exact live state of that moment. A marker from another allocator, from
+  /// before a reset(), or beyond the current position is reported as
+  /// Misuse::bad_marker and changes nothing.
+  void rewind(const Marker& marker) noexcept;
+
+  /// The numbers of the contract (see HeapStats).
+  [[nodiscard]] HeapStats stats() const noexcept;
+  /// Verifies every invariant of the bump heap (see chapter 1).
+  [[nodiscard]] CheckResult check() const noexcept;
+  /// True when \p p points into a block this allocator has handed out.
+  [[nodiscard]] bool owns(const void* p) const noexcept;
+
+  /// Calls \p visit with the used part, then the free part, of the region
+  /// (each only if non-empty). A bump heap keeps no per-block records, so
+  /// this is the finest walk it can offer.
+  template <class Visitor>
+  void for_each_block(Visitor&& visit) const {
+    if (used() > 0) visit(BlockView{0, 0, used(), BlockState::allocated});
+    if (remaining() > 0) visit(BlockView{0, used(), remaining(), BlockState::free});
+  }
+
+  /// The region this allocator bumps through.
+  [[nodiscard]] std::span<std::byte> region() const noexcept {
+    return {begin_, static_cast<std::size_t>(end_ - begin_)};
+  }
+  /// Bytes consumed so far (the bump pointer's offset).
+  [[nodiscard]] std::size_t used() const noexcept { return static_cast<std::size_t>(next_ - begin_); }
+  /// Bytes left between the bump pointer and the end of the region.
+  [[nodiscard]] std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - next_); }
+
+ private:
+  [[gnu::cold, gnu::noinline]] void* refuse_bad_request() noexcept;
+  [[gnu::cold, gnu::noinline]] void* refuse_exhausted() noexcept;
+  /// Folds the live state into the lifetime counters before it is released.
+  void retire_live_state() noexcept;
+
+  StaticHeapClaim claim_;          ///< Holds the static heap when default-constructed.
+  std::byte* begin_ = nullptr;     ///< Start of the region; never changes.
+  std::byte* next_ = nullptr;      ///< The bump pointer. Invariant: begin_ <= next_ <= end_.
+  std::byte* end_ = nullptr;       ///< One past the region's last byte; never changes.
+  std::size_t requested_ = 0;      ///< Bytes asked for since reset. Invariant: <= used().
+  std::size_t live_allocations_ = 0;  ///< Allocations since reset. Invariant: 8 * this <= used().
+  // Lifetime counters. High-water marks are folded in lazily, when the live
+  // state is about to shrink, to keep them off allocate()'s fast path.
+  std::size_t high_water_ = 0;     ///< Largest used() before the last shrink.
+  std::size_t peak_requested_ = 0; ///< Largest requested_ before the last shrink.
+  std::size_t retired_allocations_ = 0;  ///< Allocations released by reset/rewind.
+  std::size_t resets_ = 0;         ///< reset() calls; markers from before one are stale.
+  std::size_t exhausted_ = 0;      ///< Requests refused for lack of room.
+  std::size_t rejected_ = 0;       ///< Requests refused for a bad size or alignment.
+};
+
+// [allocate]
+inline void* BumpAllocator::allocate(std::size_t size, std::size_t align) noexcept {
+  if (!is_valid_request(size, align)) [[unlikely]] return refuse_bad_request();
+  const BumpStep step = bump_step(next_, end_, size, align);
+  if (step.block == nullptr) [[unlikely]] return refuse_exhausted();
+  next_ = step.new_next;
+  requested_ += size;
+  ++live_allocations_;
+  return step.block;
+}
+// [allocate]
+
+/// Rewinds an allocator to the position it had when the guard was made, at
+/// the end of a scope: `{ ScopedRewind scratch(arena); ...temporary work... }`.
+template <class A>
+  requires requires(A& a) { a.rewind(a.mark()); }
+class ScopedRewind {
+ public:
+  /// Marks \p allocator's current position.
+  explicit ScopedRewind(A& allocator) noexcept : allocator_(allocator), marker_(allocator.mark()) {}
+  ScopedRewind(const ScopedRewind&) = delete;
+  ScopedRewind& operator=(const ScopedRewind&) = delete;
+  /// Releases everything allocated since construction.
+  ~ScopedRewind() { allocator_.rewind(marker_); }
+
+ private:
+  A& allocator_;                               ///< The allocator to rewind.
+  decltype(std::declval<A&>().mark()) marker_;  ///< Where to rewind to.
+};
+
+static_assert(Allocator<BumpAllocator>);
+
+}  // namespace heaplab

@@ -1,0 +1,38 @@
+#include "stage1_static_bump/chunk_source.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/contract.hpp"
+
+namespace heaplab {
+namespace {
+
+std::size_t page_size() noexcept {
+  static const auto size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+}  // namespace
+
+std::span<std::byte> MmapChunkSource::acquire(std::size_t bytes) noexcept {
+  if (bytes == 0 || bytes > kMaxRequest) return {};
+  const std::size_t length = round_up(bytes, page_size());
+  // MAP_NORESERVE: reserve address space only; pages are committed on first touch.
+  void* mapping = ::mmap(nullptr, length, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapping == MAP_FAILED) return {};
+  return {static_cast<std::byte*>(mapping), length};
+}
+
+void MmapChunkSource::release(std::span<std::byte> chunk) noexcept {
+  if (!chunk.empty()) ::munmap(chunk.data(), chunk.size());
+}
+
+ChunkSource& default_chunk_source() noexcept {
+  static MmapChunkSource source;
+  return source;
+}
+
+}  // namespace heaplab

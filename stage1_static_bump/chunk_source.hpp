@@ -1,0 +1,43 @@
+/// \file
+/// Where a growing arena gets more memory: an upstream "chunk source".
+///
+/// A bump allocator over one region stops when the region is full. A growing
+/// arena asks an upstream source for another chunk instead. The course's
+/// default source maps fresh pages from the kernel with `mmap`; tests plug in
+/// sources with a budget so that exhaustion is reached in a few steps.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace heaplab {
+
+/// An upstream that hands out large chunks of memory and takes them back.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  /// A chunk of at least \p bytes, aligned to `alignof(std::max_align_t)`,
+  /// or an empty span if the source cannot serve.
+  [[nodiscard]] virtual std::span<std::byte> acquire(std::size_t bytes) noexcept = 0;
+  /// Gives back a chunk exactly as acquire() returned it.
+  virtual void release(std::span<std::byte> chunk) noexcept = 0;
+};
+
+/// Chunks straight from the kernel: anonymous, private `mmap` mappings,
+/// rounded up to whole pages.
+///
+/// The kernel only reserves address space here; a page is committed (given
+/// a physical frame) the first time it is touched. That is why the Rust
+/// seed's allocator can reserve 1 GiB and use only what the program touches.
+class MmapChunkSource final : public ChunkSource {
+ public:
+  /// A page-aligned mapping of at least \p bytes, or empty if `mmap` fails.
+  [[nodiscard]] std::span<std::byte> acquire(std::size_t bytes) noexcept override;
+  /// `munmap`s the chunk.
+  void release(std::span<std::byte> chunk) noexcept override;
+};
+
+/// The process-wide mmap source every growing arena uses by default.
+[[nodiscard]] ChunkSource& default_chunk_source() noexcept;
+
+}  // namespace heaplab

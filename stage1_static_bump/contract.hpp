@@ -1,0 +1,121 @@
+/// \file
+/// The one allocator contract of the course: the C++20 concept every
+/// allocator models, and the small value types it speaks in.
+///
+/// Every stage's allocator is checked against heaplab::Allocator, so the
+/// shared test suites, the diagram renderer, the pmr adapter and the
+/// thread-safe wrapper are written once and work for all of them.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <string_view>
+
+namespace heaplab {
+
+/// The alignment every allocation gets when the caller asks for none.
+///
+/// Eight bytes is enough for every scalar on the machines the course targets
+/// (`double`, `std::uint64_t`, pointers). `malloc` must promise 16 (the
+/// alignment of `std::max_align_t`, which covers `long double`); the drop-in
+/// shim asks for that explicitly.
+inline constexpr std::size_t kDefaultAlignment = 8;
+
+/// The largest request any allocator in the course accepts.
+///
+/// No C++ object may be larger than `PTRDIFF_MAX` bytes (pointer subtraction
+/// inside it would overflow), and glibc's malloc refuses such sizes too. Any
+/// larger size is rejected up front, which also guarantees that rounding a
+/// size up to a multiple of an alignment can never wrap around.
+inline constexpr std::size_t kMaxRequest = static_cast<std::size_t>(PTRDIFF_MAX);
+
+/// The numbers the tools, demos and exercises print.
+///
+/// Every stage reports at least these; later stages return a type derived
+/// from HeapStats that adds its own fields (free blocks, search lengths, ...).
+/// "Live" fields describe the heap now; "lifetime" fields only ever grow and
+/// survive reset() and rewind().
+struct HeapStats {
+  std::size_t capacity = 0;          ///< Bytes the allocator can hand out from (all its regions).
+  std::size_t used = 0;              ///< Live: bytes consumed from the regions, padding included.
+  std::size_t requested = 0;         ///< Live: bytes the caller asked for, summed over live allocations.
+  std::size_t padding = 0;           ///< Live: `used - requested` lost to alignment and size rounding.
+  std::size_t live_allocations = 0;  ///< Live: allocations that have not been released.
+  std::size_t high_water = 0;        ///< Lifetime: the largest `used` ever seen.
+  std::size_t peak_requested = 0;    ///< Lifetime: the largest `requested` ever seen.
+  std::size_t allocations = 0;       ///< Lifetime: successful allocate() calls.
+  std::size_t exhausted = 0;         ///< Lifetime: allocate() calls refused for lack of room.
+  std::size_t rejected = 0;          ///< Lifetime: allocate() calls refused for a bad size or alignment.
+};
+
+/// The verdict of an allocator's check(): all invariants hold, or the first
+/// one that does not, with the byte offset where it was found.
+///
+/// A failed check names its invariant in words a learner can look up in the
+/// chapter, e.g. `"start <= next <= end"`.
+struct CheckResult {
+  std::string_view failed_invariant;  ///< Empty when every invariant holds.
+  std::size_t offset = 0;             ///< Byte offset (from the region start) of the failure.
+
+  /// A passing result.
+  static constexpr CheckResult pass() noexcept { return {}; }
+  /// A failing result naming \p invariant at byte \p at.
+  static constexpr CheckResult fail(std::string_view invariant, std::size_t at) noexcept {
+    return {invariant, at};
+  }
+  /// True when every invariant holds.
+  [[nodiscard]] constexpr bool ok() const noexcept { return failed_invariant.empty(); }
+  /// Same as ok(), so `CHECK(a.check())` reads naturally.
+  constexpr explicit operator bool() const noexcept { return ok(); }
+};
+
+/// What a stretch of heap is used for, as a block walk reports it.
+enum class BlockState {
+  allocated,  ///< Handed out to the caller (or consumed by padding next to it).
+  free,       ///< Available for future allocations.
+};
+
+/// One step of a block walk: a contiguous stretch of one region.
+struct BlockView {
+  std::size_t region = 0;         ///< Which region (chunk) of the allocator; 0 for single-region heaps.
+  std::size_t offset = 0;         ///< Byte offset of the block from its region's start.
+  std::size_t size = 0;           ///< Size of the block in bytes.
+  BlockState state = BlockState::free;  ///< Allocated or free.
+};
+
+namespace detail {
+/// The weakest visitor a block walk must accept (used only by the concept).
+struct BlockVisitorArchetype {
+  /// Accepts one block (declared only; never called).
+  void operator()(const BlockView&) const;
+};
+}  // namespace detail
+
+/// The contract every allocator of the course models.
+///
+/// - `allocate(size, align = 8)` returns `nullptr` when it cannot serve
+///   (exhausted, size above kMaxRequest, alignment not a power of two) and
+///   then changes nothing but a failure counter; `allocate(0)` returns a
+///   unique pointer that may be deallocated.
+/// - `deallocate(p)` is `noexcept`; `deallocate(nullptr)` does nothing.
+/// - `stats()`, `check()`, `owns(p)` and `for_each_block(visitor)` are the
+///   read-only views the tests, tools and diagrams use.
+// [concept]
+template <class A>
+concept Allocator = requires(A& a, const A& ca, void* p, const void* cp, std::size_t n,
+                             detail::BlockVisitorArchetype visit) {
+  { a.allocate(n) } -> std::same_as<void*>;
+  { a.allocate(n, n) } -> std::same_as<void*>;
+  { a.deallocate(p) } noexcept;
+  { ca.stats() } -> std::convertible_to<HeapStats>;
+  { ca.check() } -> std::same_as<CheckResult>;
+  { ca.owns(cp) } noexcept -> std::same_as<bool>;
+  ca.for_each_block(visit);
+};
+// [concept]
+
+/// Allocators that can release everything at once (every stage-1 allocator).
+template <class A>
+concept Resettable = Allocator<A> && requires(A& a) { a.reset(); };
+
+}  // namespace heaplab

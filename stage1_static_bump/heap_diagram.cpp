@@ -1,0 +1,122 @@
+#include "stage1_static_bump/heap_diagram.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace heaplab {
+namespace {
+
+constexpr std::size_t kBoxWidth = 16;          // characters inside one box
+constexpr std::size_t kColumn = kBoxWidth + 1; // a box and its left border
+constexpr std::string_view kIndent = "  ";
+
+/// "$000", "$018", "$A00000": offsets in the primer's hexadecimal style.
+std::string offset_label(std::size_t offset) {
+  char text[24];
+  std::snprintf(text, sizeof text, "$%03zX", offset);
+  return text;
+}
+
+/// \p text centred in a box, the extra space on the right as in the primer.
+std::string centred(std::string_view text) {
+  const std::size_t shown = std::min(text.size(), kBoxWidth);
+  const std::size_t left = (kBoxWidth - shown) / 2;
+  std::string box(kBoxWidth, ' ');
+  box.replace(left, shown, text.substr(0, shown));
+  return box;
+}
+
+void draw_row(std::string& out, std::span<const std::string_view> labels, std::size_t first_offset,
+              std::optional<std::size_t> arrow_column) {
+  std::string offsets(kIndent);
+  std::string border(kIndent);
+  std::string blank(kIndent);
+  std::string text(kIndent);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    offsets.resize(kIndent.size() + i * kColumn, ' ');
+    offsets += offset_label(first_offset + i * kCellBytes);
+    border += '+' + std::string(kBoxWidth, '-');
+    blank += '|' + std::string(kBoxWidth, ' ');
+    text += '|' + centred(labels[i]);
+  }
+  border += "+\n";
+  blank += "|\n";
+  out += offsets + '\n' + border + blank + text + "|\n" + blank + border;
+  if (arrow_column) {
+    const std::string under(kIndent.size() + *arrow_column * kColumn, ' ');
+    out += under + "^\n" + under + "|\n" + under + "|\n";
+  }
+}
+
+}  // namespace
+
+std::string_view cell_label(BlockState state) noexcept {
+  return state == BlockState::allocated ? "Allocated" : "Free";
+}
+
+// [draw_cells]
+std::string draw_cells(std::span<const std::string_view> labels, std::size_t first_offset,
+                       std::optional<std::size_t> arrow_offset, std::size_t cells_per_row) {
+  cells_per_row = std::max<std::size_t>(cells_per_row, 1);
+  const std::size_t rows = std::max<std::size_t>((labels.size() + cells_per_row - 1) / cells_per_row, 1);
+  // The arrow points at a cell boundary: boundary k is the left edge of cell k.
+  std::optional<std::size_t> arrow_boundary;
+  if (arrow_offset && *arrow_offset >= first_offset &&
+      *arrow_offset <= first_offset + labels.size() * kCellBytes) {
+    arrow_boundary = (*arrow_offset - first_offset) / kCellBytes;
+  }
+  std::string out;
+  for (std::size_t row = 0; row < rows; ++row) {
+    const std::size_t first = row * cells_per_row;
+    const std::size_t count = std::min(cells_per_row, labels.size() - std::min(first, labels.size()));
+    std::optional<std::size_t> column;
+    // A boundary at the end of a full row is drawn at the start of the next
+    // row, unless this is the last row.
+    if (arrow_boundary && *arrow_boundary >= first &&
+        (*arrow_boundary < first + count || row + 1 == rows)) {
+      column = *arrow_boundary - first;
+    }
+    if (row > 0) out += '\n';
+    draw_row(out, labels.subspan(first, count), first_offset + first * kCellBytes, column);
+  }
+  return out;
+}
+// [draw_cells]
+
+std::string draw_heap(const BumpAllocator& heap, std::size_t first_cell, std::size_t count,
+                      std::size_t cells_per_row) {
+  const std::vector<std::string_view> labels = cell_labels(heap, first_cell, count);
+  return draw_cells(labels, first_cell * kCellBytes, heap.used(), cells_per_row);
+}
+
+std::string format_bytes(std::size_t bytes) {
+  constexpr std::string_view units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  auto value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < std::size(units)) {
+    value /= 1024.0;
+    ++unit;
+  }
+  char text[32];
+  if (unit == 0) {
+    std::snprintf(text, sizeof text, "%zu B", bytes);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f %.*s", value, static_cast<int>(units[unit].size()),
+                  units[unit].data());
+  }
+  return text;
+}
+
+std::string draw_usage(const HeapStats& stats, std::size_t width) {
+  const double fraction =
+      stats.capacity == 0 ? 0.0 : static_cast<double>(stats.used) / static_cast<double>(stats.capacity);
+  const auto filled = static_cast<std::size_t>(fraction * static_cast<double>(width) + 0.5);
+  std::string bar = '[' + std::string(std::min(filled, width), '#') +
+                    std::string(width - std::min(filled, width), '.') + ']';
+  char percent[16];
+  std::snprintf(percent, sizeof percent, "%.1f%%", 100.0 * fraction);
+  return bar + "  " + format_bytes(stats.used) + " of " + format_bytes(stats.capacity) + " used (" +
+         percent + ")";
+}
+
+}  // namespace heaplab
