@@ -18,7 +18,9 @@ AtomicBumpAllocator::AtomicBumpAllocator() noexcept : claim_(StaticHeapClaim::tr
 }
 
 AtomicBumpAllocator::AtomicBumpAllocator(std::span<std::byte> region) noexcept
-    : begin_(region.data()), end_(region.data() + region.size()), next_(region.data()) {}
+    : begin_(whole_cells(region).data()),
+      end_(begin_ + whole_cells(region).size()),
+      next_(begin_) {}
 
 // [atomic_allocate]
 void* AtomicBumpAllocator::allocate(std::size_t size, std::size_t align) noexcept {
@@ -30,7 +32,7 @@ void* AtomicBumpAllocator::allocate(std::size_t size, std::size_t align) noexcep
   BumpStep step;
   do {
     step = bump_step(seen, end_, size, align);
-    if (step.block == nullptr) {
+    if (!step.fits) {
       exhausted_.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
@@ -51,9 +53,9 @@ void AtomicBumpAllocator::deallocate(void* p) noexcept {
 }
 
 void AtomicBumpAllocator::reset() noexcept {
-  high_water_ = std::max(high_water_, used());
-  peak_requested_ = std::max(peak_requested_, requested_.load(std::memory_order_relaxed));
-  retired_allocations_ += live_allocations_.exchange(0, std::memory_order_relaxed);
+  const HeapStats live = stats();
+  lifetime_.before_release(live, live.live_allocations);
+  live_allocations_.store(0, std::memory_order_relaxed);
   requested_.store(0, std::memory_order_relaxed);
   next_.store(begin_, std::memory_order_release);
 }
@@ -65,12 +67,9 @@ HeapStats AtomicBumpAllocator::stats() const noexcept {
   s.requested = std::min(requested_.load(std::memory_order_relaxed), s.used);
   s.padding = s.used - s.requested;
   s.live_allocations = live_allocations_.load(std::memory_order_relaxed);
-  s.high_water = std::max(high_water_, s.used);
-  s.peak_requested = std::max(peak_requested_, s.requested);
-  s.allocations = retired_allocations_ + s.live_allocations;
   s.exhausted = exhausted_.load(std::memory_order_relaxed);
   s.rejected = rejected_.load(std::memory_order_relaxed);
-  return s;
+  return lifetime_.complete(s);
 }
 
 CheckResult AtomicBumpAllocator::check() const noexcept {

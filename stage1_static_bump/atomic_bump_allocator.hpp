@@ -31,7 +31,7 @@ class AtomicBumpAllocator {
  public:
   /// Uses the static 10 MiB heap; reports Misuse::static_heap_taken if another allocator holds it.
   AtomicBumpAllocator() noexcept;
-  /// Uses \p region, which the caller keeps alive.
+  /// Uses \p region, which the caller keeps alive, trimmed to whole 8-byte cells (see whole_cells()).
   explicit AtomicBumpAllocator(std::span<std::byte> region) noexcept;
   AtomicBumpAllocator(const AtomicBumpAllocator&) = delete;
   AtomicBumpAllocator& operator=(const AtomicBumpAllocator&) = delete;
@@ -77,9 +77,7 @@ class AtomicBumpAllocator {
   std::atomic<std::size_t> live_allocations_{0};  ///< Allocations since reset.
   std::atomic<std::size_t> exhausted_{0};         ///< Requests refused for lack of room.
   std::atomic<std::size_t> rejected_{0};          ///< Requests refused for bad size or alignment.
-  std::size_t high_water_ = 0;                    ///< Largest used() before the last reset().
-  std::size_t peak_requested_ = 0;                ///< Largest requested before the last reset().
-  std::size_t retired_allocations_ = 0;           ///< Allocations released by reset().
+  LifetimeStats lifetime_;                        ///< Peaks and totals; updated by reset().
 };
 
 static_assert(Allocator<AtomicBumpAllocator>);

@@ -11,85 +11,73 @@ BumpAllocator::BumpAllocator() noexcept : claim_(StaticHeapClaim::try_take()) {
     report_misuse({Misuse::static_heap_taken, nullptr, "BumpAllocator::BumpAllocator"});
     return;
   }
-  const std::span<std::byte> heap = claim_.region();
-  begin_ = next_ = heap.data();
+  const std::span<std::byte> heap = claim_.region();  // max_align_t-aligned: nothing to trim
+  begin_ = live_.next = heap.data();
   end_ = heap.data() + heap.size();
 }
 
-BumpAllocator::BumpAllocator(std::span<std::byte> region) noexcept
-    : begin_(region.data()), next_(region.data()), end_(region.data() + region.size()) {}
-
-void* BumpAllocator::refuse_bad_request() noexcept {
-  ++rejected_;
-  return nullptr;
+BumpAllocator::BumpAllocator(std::span<std::byte> region) noexcept {
+  const std::span<std::byte> cells = whole_cells(region);
+  begin_ = live_.next = cells.data();
+  end_ = cells.data() + cells.size();
 }
 
-void* BumpAllocator::refuse_exhausted() noexcept {
-  ++exhausted_;
-  return nullptr;
+std::span<std::byte> whole_cells(std::span<std::byte> region) noexcept {
+  const std::size_t lead_in = padding_to_align(address_of(region.data()), kDefaultAlignment);
+  if (lead_in >= region.size()) return {};
+  const std::size_t cells = (region.size() - lead_in) / kDefaultAlignment;
+  return region.subspan(lead_in, cells * kDefaultAlignment);
 }
 
 void BumpAllocator::deallocate(void* p) noexcept {
   // Nothing to do for our own blocks: a bump heap reclaims memory only in
   // bulk. A pointer we never handed out is a bug in the caller, and cheap to
-  // catch: it lies outside [begin_, next_).
+  // catch: it lies outside [begin_, next).
   if (p != nullptr && !owns(p)) {
     report_misuse({Misuse::foreign_pointer, p, "BumpAllocator::deallocate"});
   }
 }
 
-void BumpAllocator::retire_live_state() noexcept {
-  high_water_ = std::max(high_water_, used());
-  peak_requested_ = std::max(peak_requested_, requested_);
-}
-
 void BumpAllocator::reset() noexcept {
-  retire_live_state();
-  retired_allocations_ += live_allocations_;
-  next_ = begin_;
-  requested_ = 0;
-  live_allocations_ = 0;
+  lifetime_.before_release(live_stats(), live_.allocations);
+  live_ = {begin_, 0, 0};
   ++resets_;
 }
 
 BumpAllocator::Marker BumpAllocator::mark() const noexcept {
-  return {this, used(), requested_, live_allocations_, resets_};
+  return {this, used(), live_.requested, live_.allocations, resets_};
 }
 
 void BumpAllocator::rewind(const Marker& marker) noexcept {
   // A marker can only take us back in time, within the same reset epoch.
   const bool from_our_past = marker.owner == this && marker.resets == resets_ &&
-                             marker.offset <= used() && marker.requested <= requested_ &&
-                             marker.live_allocations <= live_allocations_;
+                             marker.offset <= used() && marker.requested <= live_.requested &&
+                             marker.live_allocations <= live_.allocations;
   if (!from_our_past) {
     report_misuse({Misuse::bad_marker, begin_ + std::min(marker.offset, region().size()),
                    "BumpAllocator::rewind"});
     return;
   }
-  retire_live_state();
-  retired_allocations_ += live_allocations_ - marker.live_allocations;
-  next_ = begin_ + marker.offset;
-  requested_ = marker.requested;
-  live_allocations_ = marker.live_allocations;
+  lifetime_.before_release(live_stats(), live_.allocations - marker.live_allocations);
+  live_ = {begin_ + marker.offset, marker.requested, marker.live_allocations};
 }
 
-HeapStats BumpAllocator::stats() const noexcept {
+HeapStats BumpAllocator::live_stats() const noexcept {
   HeapStats s;
   s.capacity = region().size();
   s.used = used();
-  s.requested = requested_;
-  s.padding = used() - requested_;
-  s.live_allocations = live_allocations_;
-  s.high_water = std::max(high_water_, used());
-  s.peak_requested = std::max(peak_requested_, requested_);
-  s.allocations = retired_allocations_ + live_allocations_;
+  s.requested = live_.requested;
+  s.padding = used() - live_.requested;
+  s.live_allocations = live_.allocations;
   s.exhausted = exhausted_;
   s.rejected = rejected_;
   return s;
 }
 
+HeapStats BumpAllocator::stats() const noexcept { return lifetime_.complete(live_stats()); }
+
 CheckResult BumpAllocator::check() const noexcept {
-  return check_bump_heap({begin_, next_, end_, requested_, live_allocations_});
+  return check_bump_heap({begin_, live_.next, end_, live_.requested, live_.allocations});
 }
 
 // [check]
@@ -100,7 +88,10 @@ CheckResult check_bump_heap(const BumpSnapshot& heap) noexcept {
     return CheckResult::fail("start <= next <= end", next - begin);
   }
   const std::size_t used = next - begin;
-  if (used != 0 && !is_aligned(heap.next, kDefaultAlignment)) {
+  if (!is_aligned(heap.begin, kDefaultAlignment) || !is_aligned(heap.end, kDefaultAlignment)) {
+    return CheckResult::fail("the region is whole 8-byte cells", 0);
+  }
+  if (!is_aligned(heap.next, kDefaultAlignment)) {
     return CheckResult::fail("next is 8-byte aligned", used);
   }
   if (heap.requested > used) {
@@ -117,7 +108,7 @@ CheckResult check_bump_heap(const BumpSnapshot& heap) noexcept {
 // [check]
 
 bool BumpAllocator::owns(const void* p) const noexcept {
-  return address_in(p, begin_, next_);
+  return address_in(p, begin_, live_.next);
 }
 
 }  // namespace heaplab

@@ -1,7 +1,7 @@
 /// \file
 /// Chapter 1's allocator: a bump pointer over one contiguous region.
 ///
-///     begin_                 next_                              end_
+///     begin_                 next                               end_
 ///       |                      |                                  |
 ///       v                      v                                  v
 ///       +------+----+----------+----------------------------------+
@@ -9,7 +9,7 @@
 ///       +------+----+----------+----------------------------------+
 ///       <------- used -------->  <----------- remaining ---------->
 ///
-/// Allocation moves `next_` forward; nothing ever moves it back except
+/// Allocation moves `next` forward; nothing ever moves it back except
 /// reset() and rewind(). That is the whole allocator, and the reason it is
 /// the fastest one in the course.
 #pragma once
@@ -38,32 +38,41 @@ namespace heaplab {
   return std::max(round_up(size, kDefaultAlignment), kDefaultAlignment);
 }
 
-/// The outcome of one bump: where the block starts and where the bump
-/// pointer goes next. `block == nullptr` means it does not fit.
+/// Trims \p region to whole 8-byte cells starting on an 8-byte boundary
+/// (an empty span if none fits). Every bump heap of the course runs on a
+/// trimmed region, so its bump pointer is always 8-aligned and requests for
+/// alignments up to 8 never need padding.
+[[nodiscard]] std::span<std::byte> whole_cells(std::span<std::byte> region) noexcept;
+
+/// The outcome of one bump: whether the block fits, where it starts, and
+/// where the bump pointer goes next.
 struct BumpStep {
-  std::byte* block = nullptr;     ///< Start of the new block, or nullptr if it does not fit.
-  std::byte* new_next = nullptr;  ///< The bump pointer after the allocation.
+  bool fits = false;              ///< False when the room left is too small.
+  std::byte* block = nullptr;     ///< Start of the new block (when it fits).
+  std::byte* new_next = nullptr;  ///< The bump pointer after the allocation (when it fits).
 };
 
-/// Computes one bump from \p next within a region ending at \p end, for a
-/// valid request (see is_valid_request()). Shared by every bump allocator in
-/// the course so the arithmetic is written, and proven overflow-free, once.
-[[nodiscard]] inline BumpStep bump_step(std::byte* next, std::byte* end, std::size_t size,
-                                        std::size_t align) noexcept {
+/// Computes one bump from \p next (8-aligned) within a region ending at
+/// \p end, for a valid request (see is_valid_request()). Shared by every
+/// bump allocator in the course so the arithmetic is written, and proven
+/// overflow-free, once.
+[[nodiscard]] [[gnu::always_inline]] inline BumpStep bump_step(std::byte* next, std::byte* end,
+                                                               std::size_t size,
+                                                               std::size_t align) noexcept {
   // [bump_step]
   // 1. Align the size: every block is a whole number of 8-byte cells.
   const std::size_t footprint = bump_footprint(size);
-  // 2. Make sure the heap can hold it, counting the padding that brings
-  //    `next` up to the requested alignment. Comparing against the room
-  //    left (never computing next + padding + footprint first) means no
-  //    addition can wrap around, whatever the size or alignment.
-  const std::size_t padding = padding_to_align(address_of(next), std::max(align, kDefaultAlignment));
+  // 2. Make sure the heap can hold it. `next` is always on an 8-byte
+  //    boundary, so only alignments above 8 can need padding. Comparing
+  //    against the room left (never computing next + padding + footprint)
+  //    means no addition can wrap around, whatever the size or alignment.
+  const std::size_t padding = align > kDefaultAlignment ? padding_to_align(address_of(next), align) : 0;
   const auto room = static_cast<std::size_t>(end - next);
   if (padding > room || footprint > room - padding) return {};
   // 3. Return the current pointer (past the padding) ...
   std::byte* const block = next + padding;
   // 4. ... and move the pointer forward.
-  return {block, block + footprint};
+  return {true, block, block + footprint};
   // [bump_step]
 }
 
@@ -108,7 +117,9 @@ class BumpAllocator {
   /// Bump-allocates from the static 10 MiB heap. If another allocator holds
   /// it, reports Misuse::static_heap_taken and serves nothing.
   BumpAllocator() noexcept;
-  /// Bump-allocates from \p region, which the caller keeps alive.
+  /// Bump-allocates from \p region, which the caller keeps alive. A region
+  /// that does not start on an 8-byte boundary loses its first few bytes
+  /// (see whole_cells()).
   explicit BumpAllocator(std::span<std::byte> region) noexcept;
 
   BumpAllocator(const BumpAllocator&) = delete;
@@ -133,6 +144,14 @@ class BumpAllocator {
   /// exact live state of that moment. A marker from another allocator, from
   /// before a reset(), or beyond the current position is reported as
   /// Misuse::bad_marker and changes nothing.
+  ///
+  /// Markers form a stack: rewinding to a marker also invalidates every
+  /// marker taken after it. One such erased marker cannot be detected: once
+  /// the heap has grown past its position again, it looks like a marker from
+  /// the present, and rewinding to it would release live blocks. Telling the
+  /// two apart needs a record per allocation, which a bump heap does not
+  /// keep. ScopedRewind, whose guards nest with the scopes, cannot make
+  /// this mistake.
   void rewind(const Marker& marker) noexcept;
 
   /// The numbers of the contract (see HeapStats).
@@ -156,27 +175,27 @@ class BumpAllocator {
     return {begin_, static_cast<std::size_t>(end_ - begin_)};
   }
   /// Bytes consumed so far (the bump pointer's offset).
-  [[nodiscard]] std::size_t used() const noexcept { return static_cast<std::size_t>(next_ - begin_); }
+  [[nodiscard]] std::size_t used() const noexcept { return static_cast<std::size_t>(live_.next - begin_); }
   /// Bytes left between the bump pointer and the end of the region.
-  [[nodiscard]] std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - next_); }
+  [[nodiscard]] std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - live_.next); }
 
  private:
-  [[gnu::cold, gnu::noinline]] void* refuse_bad_request() noexcept;
-  [[gnu::cold, gnu::noinline]] void* refuse_exhausted() noexcept;
-  /// Folds the live state into the lifetime counters before it is released.
-  void retire_live_state() noexcept;
+  /// The live fields of stats() (the lifetime ones are left at zero).
+  [[nodiscard]] HeapStats live_stats() const noexcept;
 
   StaticHeapClaim claim_;          ///< Holds the static heap when default-constructed.
   std::byte* begin_ = nullptr;     ///< Start of the region; never changes.
-  std::byte* next_ = nullptr;      ///< The bump pointer. Invariant: begin_ <= next_ <= end_.
   std::byte* end_ = nullptr;       ///< One past the region's last byte; never changes.
-  std::size_t requested_ = 0;      ///< Bytes asked for since reset. Invariant: <= used().
-  std::size_t live_allocations_ = 0;  ///< Allocations since reset. Invariant: 8 * this <= used().
-  // Lifetime counters. High-water marks are folded in lazily, when the live
-  // state is about to shrink, to keep them off allocate()'s fast path.
-  std::size_t high_water_ = 0;     ///< Largest used() before the last shrink.
-  std::size_t peak_requested_ = 0; ///< Largest requested_ before the last shrink.
-  std::size_t retired_allocations_ = 0;  ///< Allocations released by reset/rewind.
+
+  /// Everything allocate() changes, kept together so that it can be read
+  /// and written as one value (see allocate()).
+  struct LiveState {
+    std::byte* next = nullptr;    ///< The bump pointer. Invariant: begin_ <= next <= end_, 8-aligned.
+    std::size_t requested = 0;    ///< Bytes asked for since reset. Invariant: <= used().
+    std::size_t allocations = 0;  ///< Allocations since reset. Invariant: 8 * this <= used().
+  };
+  LiveState live_;                 ///< The live state; only reset() and rewind() move it back.
+  LifetimeStats lifetime_;         ///< Peaks and totals; updated by reset() and rewind().
   std::size_t resets_ = 0;         ///< reset() calls; markers from before one are stale.
   std::size_t exhausted_ = 0;      ///< Requests refused for lack of room.
   std::size_t rejected_ = 0;       ///< Requests refused for a bad size or alignment.
@@ -184,12 +203,25 @@ class BumpAllocator {
 
 // [allocate]
 inline void* BumpAllocator::allocate(std::size_t size, std::size_t align) noexcept {
-  if (!is_valid_request(size, align)) [[unlikely]] return refuse_bad_request();
-  const BumpStep step = bump_step(next_, end_, size, align);
-  if (step.block == nullptr) [[unlikely]] return refuse_exhausted();
-  next_ = step.new_next;
-  requested_ += size;
-  ++live_allocations_;
+  // Two habits keep this fast in a hot loop, where the compiler can keep
+  // the allocator's state in registers from one call to the next:
+  // - refusals are counted inline: a call here, even on a path never
+  //   taken, would force the state back to memory around every allocation;
+  // - the live state is read whole at the start and written whole at the
+  //   end. Incrementing the counters in place (`++live_.allocations`)
+  //   made GCC 12 add to memory on every call: about 2x slower (chapter 1,
+  //   "Measurements").
+  if (!is_valid_request(size, align)) [[unlikely]] {
+    ++rejected_;
+    return nullptr;
+  }
+  const LiveState now = live_;
+  const BumpStep step = bump_step(now.next, end_, size, align);
+  if (!step.fits) [[unlikely]] {
+    ++exhausted_;
+    return nullptr;
+  }
+  live_ = {step.new_next, now.requested + size, now.allocations + 1};
   return step.block;
 }
 // [allocate]

@@ -7,6 +7,7 @@
 /// thread-safe wrapper are written once and work for all of them.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <string_view>
@@ -46,6 +47,35 @@ struct HeapStats {
   std::size_t allocations = 0;       ///< Lifetime: successful allocate() calls.
   std::size_t exhausted = 0;         ///< Lifetime: allocate() calls refused for lack of room.
   std::size_t rejected = 0;          ///< Lifetime: allocate() calls refused for a bad size or alignment.
+};
+
+/// The lifetime fields of HeapStats (high-water mark, peak requested bytes,
+/// allocations ever), kept for heaps that release in bulk (reset, rewind).
+///
+/// The peaks are folded in only when the live numbers are about to shrink,
+/// not on every allocation: that keeps them off the allocation fast path,
+/// and the live numbers themselves stand in for the peak until then.
+class LifetimeStats {
+ public:
+  /// Records \p live (a stats() snapshot with its live fields filled in)
+  /// just before \p released of its allocations are released.
+  constexpr void before_release(const HeapStats& live, std::size_t released) noexcept {
+    high_water_ = std::max(high_water_, live.used);
+    peak_requested_ = std::max(peak_requested_, live.requested);
+    retired_allocations_ += released;
+  }
+  /// \p live with its lifetime fields filled in.
+  [[nodiscard]] constexpr HeapStats complete(HeapStats live) const noexcept {
+    live.high_water = std::max(high_water_, live.used);
+    live.peak_requested = std::max(peak_requested_, live.requested);
+    live.allocations = retired_allocations_ + live.live_allocations;
+    return live;
+  }
+
+ private:
+  std::size_t high_water_ = 0;           ///< Largest `used` before the last release.
+  std::size_t peak_requested_ = 0;       ///< Largest `requested` before the last release.
+  std::size_t retired_allocations_ = 0;  ///< Allocations released so far.
 };
 
 /// The verdict of an allocator's check(): all invariants hold, or the first

@@ -63,14 +63,23 @@ void* GrowingArena::grow_and_allocate(std::size_t size, std::size_t align) noexc
     ++exhausted_;
     return nullptr;
   }
-  // Regular chunks double until the cap; an oversized request's own chunk
-  // does not change the progression.
-  if (bytes == next_regular_) next_regular_ = std::min(next_regular_ * 2, policy_.max_chunk);
-
-  current_ = new (memory.data()) Chunk{current_, memory.size(), BumpAllocator(memory.subspan(header))};
+  Chunk* chunk = new (memory.data()) Chunk{nullptr, memory.size(), BumpAllocator(memory.subspan(header))};
   ++chunk_count_;
   reserved_ += memory.size();
-  return current_->bump.allocate(size, align);  // cannot fail: the chunk was sized for it
+  if (bytes == next_regular_) {
+    // A regular chunk becomes the current one; the next will be twice as big.
+    next_regular_ = std::min(next_regular_ * 2, policy_.max_chunk);
+    chunk->previous = current_;
+    current_ = chunk;
+  } else if (current_ != nullptr) {
+    // An oversized request's own chunk goes behind the current chunk, whose
+    // room stays available for the requests that follow.
+    chunk->previous = current_->previous;
+    current_->previous = chunk;
+  } else {
+    current_ = chunk;
+  }
+  return chunk->bump.allocate(size, align);  // cannot fail: the chunk was sized for it
 }
 // [grow]
 
@@ -88,9 +97,7 @@ void GrowingArena::deallocate(void* p) noexcept {
 
 void GrowingArena::reset() noexcept {
   const HeapStats before = stats();
-  high_water_ = before.high_water;
-  peak_requested_ = before.peak_requested;
-  retired_allocations_ += before.live_allocations;
+  lifetime_.before_release(before, before.live_allocations);
 
   Chunk* largest = current_;
   for (Chunk* c = current_; c != nullptr; c = c->previous) {
@@ -126,12 +133,9 @@ HeapStats GrowingArena::stats() const noexcept {
     s.live_allocations += chunk.live_allocations;
   }
   s.padding = s.used - s.requested;
-  s.high_water = std::max(high_water_, s.used);
-  s.peak_requested = std::max(peak_requested_, s.requested);
-  s.allocations = retired_allocations_ + s.live_allocations;
   s.exhausted = exhausted_;
   s.rejected = rejected_;
-  return s;
+  return lifetime_.complete(s);
 }
 
 CheckResult GrowingArena::check() const noexcept {

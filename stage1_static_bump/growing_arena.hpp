@@ -10,7 +10,10 @@
 /// Each chunk starts with a small header (its size, a link to the previous
 /// chunk, and a stage-1 BumpAllocator over the rest of the chunk), so the
 /// arena needs no memory of its own for bookkeeping. Allocation bumps in the
-/// newest chunk; the tail left in an older chunk is not revisited.
+/// current (newest regular) chunk; the tail left in an older chunk is not
+/// revisited. A request too big for a regular chunk gets a chunk of its own,
+/// linked behind the current one so that the current chunk's room is not
+/// abandoned.
 #pragma once
 
 #include <cstddef>
@@ -63,7 +66,8 @@ class GrowingArena {
   /// True when \p p points into a block handed out from any chunk.
   [[nodiscard]] bool owns(const void* p) const noexcept;
 
-  /// Walks every chunk, oldest first; BlockView::region is the chunk's number.
+  /// Walks every chunk, from the far end of the chunk list to the current
+  /// chunk; BlockView::region is the chunk's position in that order.
   template <class Visitor>
   void for_each_block(Visitor&& visit) const {
     for (std::size_t i = 0; i < chunk_count_; ++i) {
@@ -98,13 +102,11 @@ class GrowingArena {
 
   ChunkSource& upstream_;        ///< Where chunks come from and go back to.
   GrowthPolicy policy_;          ///< Chunk sizing rules.
-  Chunk* current_ = nullptr;     ///< Newest chunk (allocations bump here), or nullptr.
+  Chunk* current_ = nullptr;     ///< Newest regular chunk (allocations bump here), or nullptr.
   std::size_t chunk_count_ = 0;  ///< Chunks in the list from current_.
   std::size_t reserved_ = 0;     ///< Sum of Chunk::bytes. Invariant: <= policy_.limit.
   std::size_t next_regular_ = 0; ///< Size of the next regular chunk (doubles up to max_chunk).
-  std::size_t high_water_ = 0;   ///< Largest used before the last reset().
-  std::size_t peak_requested_ = 0;       ///< Largest requested before the last reset().
-  std::size_t retired_allocations_ = 0;  ///< Allocations released by reset() or by released chunks.
+  LifetimeStats lifetime_;       ///< Peaks and totals; updated by reset().
   std::size_t exhausted_ = 0;    ///< Requests refused for lack of room or upstream memory.
   std::size_t rejected_ = 0;     ///< Requests refused for a bad size or alignment.
 };

@@ -93,12 +93,14 @@ std::string format_bytes(std::size_t bytes) {
   constexpr std::string_view units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   auto value = static_cast<double>(bytes);
   std::size_t unit = 0;
-  while (value >= 1024.0 && unit + 1 < std::size(units)) {
+  // Move up a unit once the value would print as 1024.0 (rounding to one
+  // decimal happens after the unit is chosen).
+  while (value >= 1023.95 && unit + 1 < std::size(units)) {
     value /= 1024.0;
     ++unit;
   }
   char text[32];
-  if (unit == 0) {
+  if (unit == 0 && bytes < 1024) {
     std::snprintf(text, sizeof text, "%zu B", bytes);
   } else {
     std::snprintf(text, sizeof text, "%.1f %.*s", value, static_cast<int>(units[unit].size()),

@@ -27,15 +27,24 @@ template <class T>
 concept Placeable = std::is_object_v<T> && !std::is_array_v<T> && !std::is_abstract_v<T> &&
                     std::is_trivially_destructible_v<T>;
 
+/// True when a `T` can be built from `Args`: by a constructor, or, for an
+/// aggregate such as `struct Point { double x, y; }`, member by member.
+template <class T, class... Args>
+concept BuildableFrom = std::is_constructible_v<T, Args...> ||
+                        (std::is_aggregate_v<T> && requires(Args&&... args) { T{std::forward<Args>(args)...}; });
+
 /// Constructs a `T` from \p args in memory from \p allocator, aligned for
 /// `T`. Returns nullptr if the allocator cannot serve (no `T` is built).
 template <Placeable T, Allocator A, class... Args>
-  requires std::is_constructible_v<T, Args...>
-[[nodiscard]] T* make(A& allocator, Args&&... args) noexcept(
-    std::is_nothrow_constructible_v<T, Args...>) {
+  requires BuildableFrom<T, Args...>
+[[nodiscard]] T* make(A& allocator, Args&&... args) {
   void* memory = allocator.allocate(sizeof(T), alignof(T));
   if (memory == nullptr) return nullptr;
-  return ::new (memory) T(std::forward<Args>(args)...);
+  if constexpr (std::is_constructible_v<T, Args...>) {
+    return ::new (memory) T(std::forward<Args>(args)...);
+  } else {
+    return ::new (memory) T{std::forward<Args>(args)...};  // aggregate, member by member
+  }
 }
 
 /// Allocates \p count value-initialised `T`s (zero for scalars, like Go's

@@ -47,7 +47,7 @@ MisuseHandler set_misuse_handler(MisuseHandler handler) noexcept;
 void report_misuse(const MisuseReport& report) noexcept;
 
 /// Formats \p report as the one-line message the default handler prints,
-/// e.g. `heaplab: double free of 0x7f.. in FreeList::deallocate`, into
+/// e.g. `heaplab: double free (0x7f..) in FreeList::deallocate`, into
 /// \p buffer without allocating; returns the used part of the buffer.
 std::string_view format_misuse(const MisuseReport& report, char* buffer,
                                std::size_t size) noexcept;

@@ -1,0 +1,105 @@
+/// \file
+/// The allocators the shared contract suite runs over, one fixture each.
+///
+/// A fixture builds a fresh allocator with a known amount of memory behind
+/// it, small enough that tests reach exhaustion in a few steps. Every fixture
+/// provides:
+///
+///     using allocator_type = ...;          // the allocator under test
+///     static constexpr std::size_t capacity;  // bytes of memory behind it:
+///                                          // no single request larger fits
+///     allocator_type& allocator();         // the fresh allocator
+///
+/// and a display name, given with TYPE_TO_STRING_AS, that starts with its
+/// stage ("stage1: ..."): tests/CMakeLists.txt labels each contract test
+/// with its stage by that prefix.
+///
+/// A new stage adds its fixtures here and appends them to ContractAllocators;
+/// nothing else in the contract suite changes.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstddef>
+#include <span>
+#include <tuple>
+#include <vector>
+
+#include "stage1_static_bump/atomic_bump_allocator.hpp"
+#include "stage1_static_bump/bump_allocator.hpp"
+#include "stage1_static_bump/growing_arena.hpp"
+#include "stage1_static_bump/static_heap.hpp"
+#include "stage1_static_bump/synchronized.hpp"
+#include "tests/support/test_chunk_source.hpp"
+
+namespace heaplab::testing {
+
+/// Size of the small heaps the contract suite uses.
+inline constexpr std::size_t kTestHeapBytes = std::size_t{256} * 1024;
+
+// ---- Stage 1 -------------------------------------------------------------
+
+/// BumpAllocator over a caller-provided region.
+struct BumpOverSpan {
+  using allocator_type = BumpAllocator;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  std::vector<std::byte> memory = std::vector<std::byte>(capacity);
+  BumpAllocator heap{memory};
+};
+
+/// BumpAllocator on the static 10 MiB heap (the default constructor).
+struct BumpOnStaticHeap {
+  using allocator_type = BumpAllocator;
+  static constexpr std::size_t capacity = kStaticHeapSize;
+  allocator_type& allocator() noexcept { return heap; }
+
+  BumpAllocator heap;
+};
+
+/// The lock-free bump allocator over a caller-provided region.
+struct AtomicBumpOverSpan {
+  using allocator_type = AtomicBumpAllocator;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  std::vector<std::byte> memory = std::vector<std::byte>(capacity);
+  AtomicBumpAllocator heap{memory};
+};
+
+/// A growing arena whose upstream holds a small budget, so that the arena's
+/// limit (equal to the budget) is reached after a few chunks.
+struct ArenaOverBudget {
+  using allocator_type = GrowingArena;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  TestChunkSource source{capacity};
+  GrowingArena heap{source, GrowthPolicy{.first_chunk = capacity / 16,
+                                         .max_chunk = capacity / 4,
+                                         .limit = capacity}};
+};
+
+/// The mutex wrapper around a BumpAllocator over a caller-provided region.
+struct SynchronizedBump {
+  using allocator_type = Synchronized<BumpAllocator>;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  std::vector<std::byte> memory = std::vector<std::byte>(capacity);
+  Synchronized<BumpAllocator> heap{std::span<std::byte>(memory)};
+};
+
+// ---- The list the contract suite runs over ---------------------------------
+
+using ContractAllocators =
+    std::tuple<BumpOverSpan, BumpOnStaticHeap, AtomicBumpOverSpan, ArenaOverBudget, SynchronizedBump>;
+
+}  // namespace heaplab::testing
+
+TYPE_TO_STRING_AS("stage1: BumpAllocator over a span", heaplab::testing::BumpOverSpan);
+TYPE_TO_STRING_AS("stage1: BumpAllocator on the static heap", heaplab::testing::BumpOnStaticHeap);
+TYPE_TO_STRING_AS("stage1: AtomicBumpAllocator over a span", heaplab::testing::AtomicBumpOverSpan);
+TYPE_TO_STRING_AS("stage1: GrowingArena over a budget", heaplab::testing::ArenaOverBudget);
+TYPE_TO_STRING_AS("stage1: Synchronized BumpAllocator", heaplab::testing::SynchronizedBump);

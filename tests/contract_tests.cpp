@@ -1,0 +1,326 @@
+// The shared contract suite: every allocator of the course, from every
+// stage, must pass these tests (the contract is in contract.hpp and in
+// DESIGN.md, "The one allocator contract"). The allocators are the fixtures
+// listed in allocator_fixtures.hpp.
+#include <doctest/doctest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "stage1_static_bump/contract.hpp"
+#include "tests/allocator_fixtures.hpp"
+#include "tests/support/blocks.hpp"
+#include "tests/support/recording_handler.hpp"
+
+namespace {
+
+using heaplab::HeapStats;
+using heaplab::kMaxRequest;
+using heaplab::testing::Block;
+using heaplab::testing::block_at;
+using heaplab::testing::RecordingHandler;
+using heaplab::testing::varied_size;
+
+constexpr std::size_t kSizeMax = std::numeric_limits<std::size_t>::max();
+/// The largest power of two a std::size_t holds: no user-space address is a
+/// multiple of it except 0, so no heap can ever serve it.
+constexpr std::size_t kTopBitAlignment = kSizeMax / 2 + 1;
+
+/// Releases every block the test holds, the way the allocator supports:
+/// deallocate() each one, then reset() if the allocator has it (a bump heap
+/// only gets memory back that way).
+template <class A>
+void release_all(A& heap, std::vector<void*>& blocks) {
+  for (void* p : blocks) heap.deallocate(p);
+  blocks.clear();
+  if constexpr (heaplab::Resettable<A>) heap.reset();
+}
+
+/// How a refused request must be counted.
+enum class Refusal { rejected, exhausted };
+
+/// A request no allocator may serve, and why.
+struct BadRequest {
+  std::size_t size;
+  std::size_t align;
+  Refusal counted_as;
+  const char* why;
+};
+
+/// Every kind of request the contract says must come back as nullptr.
+template <class F>
+std::vector<BadRequest> bad_requests() {
+  return {
+      {kSizeMax, 8, Refusal::rejected, "SIZE_MAX"},
+      {kSizeMax - 7, 8, Refusal::rejected, "SIZE_MAX - 7"},
+      {kSizeMax - 8, 8, Refusal::rejected, "SIZE_MAX - 8"},
+      {kSizeMax - 3, 8, Refusal::rejected, "a size whose rounding up to 8 would wrap"},
+      {kMaxRequest + 1, 8, Refusal::rejected, "PTRDIFF_MAX + 1"},
+      {kSizeMax, 3, Refusal::rejected, "a bad size and a bad alignment"},
+      {8, 0, Refusal::rejected, "alignment 0"},
+      {8, 3, Refusal::rejected, "alignment 3"},
+      {8, 6, Refusal::rejected, "alignment 6"},
+      {8, 24, Refusal::rejected, "alignment 24"},
+      {8, 1000, Refusal::rejected, "alignment 1000"},
+      {0, 0, Refusal::rejected, "allocate(0) with alignment 0"},
+      {kMaxRequest, 8, Refusal::exhausted, "PTRDIFF_MAX, a valid size no heap has room for"},
+      {F::capacity + 1, 8, Refusal::exhausted, "one byte more than the heap has"},
+      {8, kTopBitAlignment, Refusal::exhausted, "the largest power-of-two alignment"},
+      {8, kTopBitAlignment / 2, Refusal::exhausted, "a huge power-of-two alignment"},
+      // Padding plus footprint add up to exactly 2^64 here: a bounds check
+      // written as `next + padding + footprint > end` wraps to 0 and passes.
+      {kMaxRequest, kTopBitAlignment, Refusal::exhausted, "the largest size at the largest alignment"},
+  };
+}
+
+}  // namespace
+
+TEST_SUITE("contract") {
+
+TEST_CASE_TEMPLATE_DEFINE("every block is aligned as asked and to at least 8 bytes", F,
+                          aligned_blocks) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  for (std::size_t align = 1; align <= 4096; align *= 2) {
+    for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{13}, align}) {
+      CAPTURE(align);
+      CAPTURE(size);
+      // A one-byte block first, so that the heap is never aligned by accident.
+      REQUIRE(heap.allocate(1, 1) != nullptr);
+      void* p = heap.allocate(size, align);
+      REQUIRE(p != nullptr);
+      CHECK(heaplab::is_aligned(p, align));
+      CHECK(heaplab::is_aligned(p, heaplab::kDefaultAlignment));
+    }
+  }
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("blocks never overlap and each one is owned by the heap", F,
+                          disjoint_blocks) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  std::vector<Block> blocks;
+  for (std::size_t i = 0; i < 400; ++i) {
+    const std::size_t size = varied_size(i);
+    const std::size_t align = std::size_t{1} << (i % 8);  // 1 .. 128
+    void* p = heap.allocate(size, align);
+    REQUIRE(p != nullptr);
+    blocks.push_back(block_at(p, size));
+  }
+  CHECK(heaplab::testing::blocks_disjoint(blocks));
+  for (const Block& block : blocks) {
+    CHECK(heap.owns(block.start));
+    if (block.size > 0) CHECK(heap.owns(block.start + block.size - 1));
+  }
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("owns() is false for memory the heap did not hand out", F,
+                          owns_foreign) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  REQUIRE(heap.allocate(64) != nullptr);
+  int on_the_stack = 0;
+  std::vector<std::byte> elsewhere(64);
+  CHECK_FALSE(heap.owns(&on_the_stack));
+  CHECK_FALSE(heap.owns(elsewhere.data()));
+  CHECK_FALSE(heap.owns(nullptr));
+}
+
+TEST_CASE_TEMPLATE_DEFINE("payloads of live blocks survive deallocations and later allocations", F,
+                          payload_integrity) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  std::vector<Block> blocks;
+  const auto allocate_filled = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t size = varied_size(blocks.size());
+      void* p = heap.allocate(size);
+      REQUIRE(p != nullptr);
+      blocks.push_back(block_at(p, size));
+      heaplab::testing::fill_pattern(blocks.back(), blocks.size() - 1);
+    }
+  };
+  allocate_filled(200);
+  // Give back every other block; the others must keep their bytes.
+  std::vector<std::size_t> kept;
+  for (std::size_t id = 0; id < blocks.size(); ++id) {
+    if (id % 2 == 1) {
+      heap.deallocate(blocks[id].start);
+    } else {
+      kept.push_back(id);
+    }
+  }
+  allocate_filled(200);
+  for (std::size_t id = 200; id < blocks.size(); ++id) kept.push_back(id);
+  for (const std::size_t id : kept) {
+    CAPTURE(id);
+    CHECK(heaplab::testing::holds_pattern(blocks[id], id));
+  }
+  CHECK(misuse.reports().empty());
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("an exhausted heap refuses and stays sound until emptied and then serves again", F,
+                          exhaustion_and_recovery) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  const std::size_t block_size = F::capacity / 32;
+  const HeapStats before = heap.stats();
+
+  std::vector<void*> blocks;
+  while (void* p = heap.allocate(block_size)) {
+    blocks.push_back(p);
+    REQUIRE(blocks.size() * block_size <= F::capacity);  // more would mean bytes from nowhere
+  }
+  const HeapStats full = heap.stats();
+  CHECK_FALSE(blocks.empty());
+  CHECK(full.exhausted == before.exhausted + 1);
+  CHECK(full.rejected == before.rejected);
+  CHECK(full.allocations == before.allocations + blocks.size());
+  CHECK(heap.check());
+
+  release_all(heap, blocks);
+  const HeapStats emptied = heap.stats();
+  CHECK(emptied.live_allocations == 0);
+  CHECK(emptied.requested == 0);
+  CHECK(emptied.exhausted == full.exhausted);  // lifetime counters survive the release
+  CHECK(emptied.allocations == full.allocations);
+  CHECK(heap.check());
+
+  CHECK(heap.allocate(block_size) != nullptr);
+  CHECK(heap.check());
+  CHECK(misuse.reports().empty());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("a bad request returns nullptr and changes nothing but its refusal counter",
+                          F, bad_requests_refused) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  // A heap with something in it, so that "unchanged" is not trivially true.
+  for (std::size_t i = 0; i < 10; ++i) REQUIRE(heap.allocate(varied_size(i)) != nullptr);
+
+  for (const BadRequest& request : bad_requests<F>()) {
+    INFO(request.why);
+    CAPTURE(request.size);
+    CAPTURE(request.align);
+    const HeapStats before = heap.stats();
+    CHECK(heap.allocate(request.size, request.align) == nullptr);
+    const HeapStats after = heap.stats();
+    heaplab::testing::check_same_live_state(before, after);
+    CHECK(after.allocations == before.allocations);
+    CHECK(after.rejected == before.rejected + (request.counted_as == Refusal::rejected ? 1 : 0));
+    CHECK(after.exhausted == before.exhausted + (request.counted_as == Refusal::exhausted ? 1 : 0));
+    CHECK(heap.check());
+  }
+  CHECK(heap.allocate(8) != nullptr);  // still serving
+}
+
+TEST_CASE_TEMPLATE_DEFINE("allocate(0) returns a unique pointer that can be deallocated", F,
+                          allocate_zero) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  void* first = heap.allocate(0);
+  void* second = heap.allocate(0);
+  REQUIRE(first != nullptr);
+  REQUIRE(second != nullptr);
+  CHECK(first != second);
+  CHECK(heap.owns(first));
+  CHECK(heap.owns(second));
+  heap.deallocate(first);
+  heap.deallocate(second);
+  CHECK(misuse.reports().empty());
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("deallocate(nullptr) does nothing", F, deallocate_null) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  REQUIRE(heap.allocate(24) != nullptr);
+  const HeapStats before = heap.stats();
+  heap.deallocate(nullptr);
+  heaplab::testing::check_same_stats(before, heap.stats());
+  CHECK(misuse.reports().empty());
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("check() and the stats identities hold after every operation", F,
+                          mixed_sequence) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  const HeapStats start = heap.stats();
+  HeapStats previous = start;
+  std::vector<void*> live;
+  std::size_t successes = 0;
+
+  for (std::size_t step = 0; step < 300; ++step) {
+    CAPTURE(step);
+    switch (step % 6) {
+      case 0:
+      case 1:
+      case 2: {  // an ordinary request of varied size and alignment
+        const std::size_t align = std::size_t{1} << (step % 7);
+        if (void* p = heap.allocate(varied_size(step), align)) {
+          ++successes;
+          live.push_back(p);
+        }
+        break;
+      }
+      case 3:  // give back the oldest live block
+        if (!live.empty()) {
+          heap.deallocate(live.front());
+          live.erase(live.begin());
+        }
+        break;
+      case 4:  // requests that must be refused
+        CHECK(heap.allocate(16, 24) == nullptr);
+        CHECK(heap.allocate(F::capacity + 1) == nullptr);
+        break;
+      case 5:  // the edge cases of the contract
+        heap.deallocate(nullptr);
+        if (void* p = heap.allocate(0)) {
+          ++successes;
+          live.push_back(p);
+        }
+        break;
+    }
+    if constexpr (heaplab::Resettable<typename F::allocator_type>) {
+      if (step == 150) {  // once, halfway: everything goes back at once
+        heap.reset();
+        live.clear();
+      }
+    }
+
+    REQUIRE(heap.check());
+    const HeapStats now = heap.stats();
+    heaplab::testing::check_stats_identities(now);
+    CHECK(now.allocations - start.allocations == successes);
+    // Lifetime counters never go down.
+    CHECK(now.high_water >= previous.high_water);
+    CHECK(now.peak_requested >= previous.peak_requested);
+    CHECK(now.exhausted >= previous.exhausted);
+    CHECK(now.rejected >= previous.rejected);
+    previous = now;
+  }
+  CHECK(misuse.reports().empty());
+}
+
+TEST_CASE_TEMPLATE_APPLY(aligned_blocks, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(disjoint_blocks, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(owns_foreign, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(payload_integrity, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(exhaustion_and_recovery, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(bad_requests_refused, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(allocate_zero, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(deallocate_null, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(mixed_sequence, heaplab::testing::ContractAllocators);
+
+}  // TEST_SUITE("contract")

@@ -1,0 +1,84 @@
+/// \file
+/// A ChunkSource for tests: a byte budget (so a growing arena reaches
+/// exhaustion in a few steps), a record of every chunk it handed out, and
+/// checks that each chunk comes back exactly once, exactly as it went out.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <new>
+#include <span>
+#include <vector>
+
+#include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/chunk_source.hpp"
+
+namespace heaplab::testing {
+
+class TestChunkSource final : public ChunkSource {
+ public:
+  /// A source that holds at most \p budget bytes out at once and rounds every
+  /// chunk up to a multiple of \p granularity (a power of two), as mmap rounds
+  /// to whole pages.
+  explicit TestChunkSource(std::size_t budget = kMaxRequest, std::size_t granularity = 1)
+      : budget_(budget), granularity_(granularity) {}
+  TestChunkSource(const TestChunkSource&) = delete;
+  TestChunkSource& operator=(const TestChunkSource&) = delete;
+  ~TestChunkSource() override {
+    for (const std::span<std::byte> chunk : live_) free(chunk);  // a leak is checked by tests, not here
+  }
+
+  [[nodiscard]] std::span<std::byte> acquire(std::size_t bytes) noexcept override {
+    if (bytes == 0 || bytes > budget_ - outstanding_) return {};
+    const std::size_t size = round_up(bytes, granularity_);
+    if (size > budget_ - outstanding_) return {};
+    void* memory = ::operator new(size, kChunkAlignment, std::nothrow);
+    if (memory == nullptr) return {};
+    const std::span<std::byte> chunk{static_cast<std::byte*>(memory), size};
+    live_.push_back(chunk);
+    acquired_sizes_.push_back(size);
+    outstanding_ += size;
+    return chunk;
+  }
+
+  void release(std::span<std::byte> chunk) noexcept override {
+    const auto found = std::find_if(live_.begin(), live_.end(), [chunk](std::span<std::byte> c) {
+      return c.data() == chunk.data() && c.size() == chunk.size();
+    });
+    if (found == live_.end()) {
+      ++bad_releases_;  // not ours, already released, or a different size
+      return;
+    }
+    live_.erase(found);
+    outstanding_ -= chunk.size();
+    ++releases_;
+    free(chunk);
+  }
+
+  /// Sizes of every chunk handed out, in order.
+  [[nodiscard]] const std::vector<std::size_t>& acquired_sizes() const noexcept { return acquired_sizes_; }
+  /// Chunks handed out so far.
+  [[nodiscard]] std::size_t acquires() const noexcept { return acquired_sizes_.size(); }
+  /// Chunks correctly given back so far.
+  [[nodiscard]] std::size_t releases() const noexcept { return releases_; }
+  /// release() calls for a chunk that was not out, or with the wrong size.
+  [[nodiscard]] std::size_t bad_releases() const noexcept { return bad_releases_; }
+  /// Bytes currently held by the arena.
+  [[nodiscard]] std::size_t outstanding() const noexcept { return outstanding_; }
+  /// Chunks currently held by the arena.
+  [[nodiscard]] std::size_t live_chunks() const noexcept { return live_.size(); }
+
+ private:
+  static constexpr std::align_val_t kChunkAlignment{alignof(std::max_align_t)};
+  static void free(std::span<std::byte> chunk) noexcept { ::operator delete(chunk.data(), kChunkAlignment); }
+
+  std::size_t budget_;
+  std::size_t granularity_;
+  std::size_t outstanding_ = 0;
+  std::size_t releases_ = 0;
+  std::size_t bad_releases_ = 0;
+  std::vector<std::span<std::byte>> live_;
+  std::vector<std::size_t> acquired_sizes_;
+};
+
+}  // namespace heaplab::testing
