@@ -53,8 +53,8 @@ void AtomicBumpAllocator::deallocate(void* p) noexcept {
 }
 
 void AtomicBumpAllocator::reset() noexcept {
-  const HeapStats live = stats();
-  lifetime_.before_release(live, live.live_allocations);
+  lifetime_.before_release(used(), requested_.load(std::memory_order_relaxed),
+                           live_allocations_.load(std::memory_order_relaxed));
   live_allocations_.store(0, std::memory_order_relaxed);
   requested_.store(0, std::memory_order_relaxed);
   next_.store(begin_, std::memory_order_release);

@@ -38,8 +38,9 @@ void BumpAllocator::deallocate(void* p) noexcept {
   }
 }
 
+
 void BumpAllocator::reset() noexcept {
-  lifetime_.before_release(live_stats(), live_.allocations);
+  lifetime_.before_release(used(), live_.requested, live_.allocations);
   live_ = {begin_, 0, 0};
   ++resets_;
 }
@@ -58,7 +59,7 @@ void BumpAllocator::rewind(const Marker& marker) noexcept {
                    "BumpAllocator::rewind"});
     return;
   }
-  lifetime_.before_release(live_stats(), live_.allocations - marker.live_allocations);
+  lifetime_.before_release(used(), live_.requested, live_.allocations - marker.live_allocations);
   live_ = {begin_ + marker.offset, marker.requested, marker.live_allocations};
 }
 

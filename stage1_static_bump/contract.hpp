@@ -57,11 +57,12 @@ struct HeapStats {
 /// and the live numbers themselves stand in for the peak until then.
 class LifetimeStats {
  public:
-  /// Records \p live (a stats() snapshot with its live fields filled in)
-  /// just before \p released of its allocations are released.
-  constexpr void before_release(const HeapStats& live, std::size_t released) noexcept {
-    high_water_ = std::max(high_water_, live.used);
-    peak_requested_ = std::max(peak_requested_, live.requested);
+  /// Records the live \p used and \p requested bytes just before
+  /// \p released of the live allocations are released.
+  constexpr void before_release(std::size_t used, std::size_t requested,
+                                std::size_t released) noexcept {
+    high_water_ = std::max(high_water_, used);
+    peak_requested_ = std::max(peak_requested_, requested);
     retired_allocations_ += released;
   }
   /// \p live with its lifetime fields filled in.

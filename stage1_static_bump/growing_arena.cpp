@@ -97,7 +97,7 @@ void GrowingArena::deallocate(void* p) noexcept {
 
 void GrowingArena::reset() noexcept {
   const HeapStats before = stats();
-  lifetime_.before_release(before, before.live_allocations);
+  lifetime_.before_release(before.used, before.requested, before.live_allocations);
 
   Chunk* largest = current_;
   for (Chunk* c = current_; c != nullptr; c = c->previous) {
