@@ -17,10 +17,12 @@ AtomicBumpAllocator::AtomicBumpAllocator() noexcept : claim_(StaticHeapClaim::tr
   next_.store(begin_, std::memory_order_relaxed);
 }
 
-AtomicBumpAllocator::AtomicBumpAllocator(std::span<std::byte> region) noexcept
-    : begin_(whole_cells(region).data()),
-      end_(begin_ + whole_cells(region).size()),
-      next_(begin_) {}
+AtomicBumpAllocator::AtomicBumpAllocator(std::span<std::byte> region) noexcept {
+  const std::span<std::byte> cells = whole_cells(region);
+  begin_ = cells.data();
+  end_ = cells.data() + cells.size();
+  next_.store(begin_, std::memory_order_relaxed);
+}
 
 // [atomic_allocate]
 void* AtomicBumpAllocator::allocate(std::size_t size, std::size_t align) noexcept {

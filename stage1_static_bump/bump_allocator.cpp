@@ -38,7 +38,6 @@ void BumpAllocator::deallocate(void* p) noexcept {
   }
 }
 
-
 void BumpAllocator::reset() noexcept {
   lifetime_.before_release(used(), live_.requested, live_.allocations);
   live_ = {begin_, 0, 0};

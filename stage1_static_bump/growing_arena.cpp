@@ -117,7 +117,7 @@ void GrowingArena::reset() noexcept {
   }
 }
 
-const GrowingArena::Chunk* GrowingArena::chunk_from_oldest(std::size_t index) const noexcept {
+const GrowingArena::Chunk* GrowingArena::chunk_in_walk_order(std::size_t index) const noexcept {
   const Chunk* chunk = current_;
   for (std::size_t steps = chunk_count_ - 1 - index; steps > 0; --steps) chunk = chunk->previous;
   return chunk;

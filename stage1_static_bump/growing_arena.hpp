@@ -71,7 +71,7 @@ class GrowingArena {
   template <class Visitor>
   void for_each_block(Visitor&& visit) const {
     for (std::size_t i = 0; i < chunk_count_; ++i) {
-      const Chunk* chunk = chunk_from_oldest(i);
+      const Chunk* chunk = chunk_in_walk_order(i);
       chunk->bump.for_each_block([&](BlockView block) {
         block.region = i;
         visit(block);
@@ -97,7 +97,8 @@ class GrowingArena {
   [[gnu::cold]] void* grow_and_allocate(std::size_t size, std::size_t align) noexcept;
   /// Chunk size for a request that needs \p needed bytes, or 0 if over the limit.
   [[nodiscard]] std::size_t next_chunk_bytes(std::size_t needed) const noexcept;
-  [[nodiscard]] const Chunk* chunk_from_oldest(std::size_t index) const noexcept;
+  /// The \p index-th chunk of for_each_block()'s order: from the far end of the list to current_.
+  [[nodiscard]] const Chunk* chunk_in_walk_order(std::size_t index) const noexcept;
   void release_chunk(Chunk* chunk) noexcept;
 
   ChunkSource& upstream_;        ///< Where chunks come from and go back to.

@@ -100,7 +100,7 @@ std::string format_bytes(std::size_t bytes) {
     ++unit;
   }
   char text[32];
-  if (unit == 0 && bytes < 1024) {
+  if (unit == 0) {
     std::snprintf(text, sizeof text, "%zu B", bytes);
   } else {
     std::snprintf(text, sizeof text, "%.1f %.*s", value, static_cast<int>(units[unit].size()),
