@@ -1,0 +1,136 @@
+/// \file
+/// Block metadata: the header in front of every block of a stage-2 heap.
+///
+///     block                           payload: what allocate() returns
+///       |                               |
+///       v                               v
+///       +---------------+---------------+---------------------------------+
+///       | size    | . A |   requested   |  payload (size - 16 bytes)      |
+///       +---------------+---------------+---------------------------------+
+///       <----------- header ----------->
+///       <----------------------------- size ------------------------------>
+///
+/// - `size` counts the whole block, header included. It is a multiple of 8,
+///   so its three low bits are always zero and can hold flags: bit 0 is the
+///   allocated bit (A). Reading the size means masking the flags off.
+/// - `requested` is the number of bytes the caller asked for (0 in a free
+///   block). The allocator itself never needs it; the course keeps it so
+///   that stats() can report live requested bytes, and with them
+///   utilization, exactly. CS:APP's header is the size word alone.
+/// - A free block keeps its free-list link in the first word of its payload
+///   (see ExplicitFreeList), so every payload has room for one pointer.
+///
+/// Memory is handed out in blocks and read back as headers, so headers are
+/// created with placement new (create_header()) and found again with
+/// std::launder (header_at()): the C++ way of saying "there is a
+/// BlockHeader object at this address".
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <new>
+
+#include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/contract.hpp"
+
+namespace heaplab {
+
+/// Granularity of block sizes: every block is a whole number of 8-byte cells.
+inline constexpr std::size_t kBlockGranularity = kDefaultAlignment;
+/// The low bits of `size_and_flags` that are not part of the size.
+inline constexpr std::size_t kFlagMask = kBlockGranularity - 1;
+/// Bit 0 of `size_and_flags`: set while the block is handed out.
+inline constexpr std::size_t kAllocatedBit = 1;
+
+/// The header at the start of every block (see the diagram above).
+struct BlockHeader {
+  std::size_t size_and_flags;  ///< Block size in bytes (a multiple of 8) | flag bits.
+  std::size_t requested;       ///< Bytes the caller asked for; 0 while the block is free.
+};
+
+/// Bytes of metadata in front of every payload.
+inline constexpr std::size_t kHeaderSize = sizeof(BlockHeader);
+/// The smallest payload: room for the free-list link a free block holds.
+inline constexpr std::size_t kMinPayload = sizeof(void*);
+/// The smallest block: a header and the smallest payload.
+inline constexpr std::size_t kMinBlockSize = kHeaderSize + kMinPayload;
+
+static_assert(kHeaderSize % kBlockGranularity == 0, "payloads must stay 8-aligned");
+static_assert(kMinPayload % kBlockGranularity == 0);
+
+/// The size of the block that serves a request of \p request bytes: the
+/// payload rounded up to whole cells (at least kMinPayload), plus the header.
+/// Precondition: `request <= kMaxRequest`, so nothing here can wrap.
+[[nodiscard]] constexpr std::size_t block_size_for(std::size_t request) noexcept {
+  return kHeaderSize + std::max(round_up(request, kBlockGranularity), kMinPayload);
+}
+
+/// The block size recorded in \p header, without its flag bits.
+[[nodiscard]] constexpr std::size_t block_size(const BlockHeader& header) noexcept {
+  return header.size_and_flags & ~kFlagMask;
+}
+
+/// True when the block of \p header is handed out.
+[[nodiscard]] constexpr bool is_allocated(const BlockHeader& header) noexcept {
+  return (header.size_and_flags & kAllocatedBit) != 0;
+}
+
+/// Bytes the payload of a block of \p header can hold.
+[[nodiscard]] constexpr std::size_t payload_capacity(const BlockHeader& header) noexcept {
+  return block_size(header) - kHeaderSize;
+}
+
+/// Begins the lifetime of a free block of \p size bytes at \p at.
+inline BlockHeader* create_header(std::byte* at, std::size_t size) noexcept {
+  return ::new (at) BlockHeader{size, 0};
+}
+
+/// The header of the block that starts at \p at (created earlier by
+/// create_header()).
+[[nodiscard]] inline BlockHeader* header_at(std::byte* at) noexcept {
+  return std::launder(reinterpret_cast<BlockHeader*>(at));
+}
+
+/// The first byte of \p header's block.
+[[nodiscard]] inline std::byte* block_start(BlockHeader* header) noexcept {
+  return reinterpret_cast<std::byte*>(header);
+}
+
+/// The payload of \p header's block: the pointer allocate() hands out.
+[[nodiscard]] inline std::byte* payload_of(BlockHeader* header) noexcept {
+  return block_start(header) + kHeaderSize;
+}
+
+/// How free() finds its header: it sits right in front of the payload.
+/// Precondition: \p payload came from payload_of().
+[[nodiscard]] inline BlockHeader* header_of(void* payload) noexcept {
+  return header_at(static_cast<std::byte*>(payload) - kHeaderSize);
+}
+
+/// The block that follows \p header's block in memory: the step of the
+/// implicit list, which reaches every block through the size fields.
+[[nodiscard]] inline std::byte* next_in_memory(BlockHeader* header) noexcept {
+  return block_start(header) + block_size(*header);
+}
+
+/// True when the whole block of \p header can serve a request of \p request
+/// bytes aligned to \p align: its payload is large enough, and already
+/// aligned (a block is taken whole in this chapter, so nothing can move).
+[[nodiscard]] inline bool can_serve(BlockHeader& header, std::size_t request,
+                                    std::size_t align) noexcept {
+  return payload_capacity(header) >= request && is_aligned(payload_of(&header), align);
+}
+
+/// Marks \p header's block as handed out for a request of \p requested bytes.
+inline void mark_allocated(BlockHeader& header, std::size_t requested) noexcept {
+  header.size_and_flags = block_size(header) | kAllocatedBit;
+  header.requested = requested;
+}
+
+/// Marks \p header's block as free.
+inline void mark_free(BlockHeader& header) noexcept {
+  header.size_and_flags = block_size(header);
+  header.requested = 0;
+}
+
+}  // namespace heaplab

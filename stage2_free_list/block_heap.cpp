@@ -1,0 +1,133 @@
+#include "stage2_free_list/block_heap.hpp"
+
+#include <cstdint>
+#include <memory>
+
+#include "stage1_static_bump/misuse.hpp"
+
+namespace heaplab {
+
+BlockHeap::BlockHeap() noexcept { carve_start_map(); }
+
+BlockHeap::BlockHeap(std::span<std::byte> region) noexcept : break_(region) { carve_start_map(); }
+
+void BlockHeap::carve_start_map() noexcept {
+  // The map covers the whole region, its own bytes included: a few bits
+  // more than needed, and no circular sizing problem.
+  const std::size_t map_bytes = BlockStartMap::bytes_for(break_.remaining());
+  if (map_bytes == 0) return;  // not even one cell: an empty heap
+  void* const memory = break_.allocate(map_bytes);
+  if (memory == nullptr) return;
+  auto* const words = static_cast<std::uint64_t*>(memory);
+  // A caller's region may hold anything: the map must start with no block.
+  const std::size_t count = map_bytes / sizeof(std::uint64_t);
+  std::uninitialized_value_construct_n(words, count);
+  begin_ = static_cast<std::byte*>(memory) + map_bytes;
+  capacity_ = break_.remaining();
+  starts_ = BlockStartMap({words, count}, begin_);
+}
+
+BlockHeader* BlockHeap::start_block(std::byte* at, std::size_t size) noexcept {
+  starts_.mark(at);
+  return create_header(at, size);
+}
+
+// [extend]
+Extension BlockHeap::extend(std::size_t size, std::size_t align) noexcept {
+  std::byte* const at = brk();
+  // The payload starts kHeaderSize bytes into the block. A gap in front of
+  // the block must be a block itself (or the heap would no longer tile), so
+  // a gap too small for one grows by a whole alignment step.
+  std::size_t gap = padding_to_align(address_of(at) + kHeaderSize, align);
+  if (gap != 0 && gap < kMinBlockSize) gap += align;
+  // Compare with the room left rather than compute at + gap + size, which
+  // could wrap around for absurd sizes and alignments.
+  const std::size_t room = break_.remaining();
+  if (gap > room || size > room - gap) return {};
+  // Both numbers are whole cells, so the break moves by exactly their sum
+  // and the new memory starts at `at`.
+  if (break_.allocate(gap + size) == nullptr) return {};
+  Extension grown;
+  if (gap != 0) grown.filler = start_block(at, gap);
+  grown.block = start_block(at + gap, size);
+  return grown;
+}
+// [extend]
+
+// [allocated_block]
+BlockHeader* BlockHeap::allocated_block(void* p, std::string_view where) noexcept {
+  const auto* const at = static_cast<const std::byte*>(p);
+  // 1. Outside the blocks of this heap: not ours at all.
+  if (!contains(p)) {
+    report_misuse({Misuse::foreign_pointer, p, where});
+    return nullptr;
+  }
+  // 2. Inside, but not where a payload starts: 16 bytes in front of p must
+  //    be the start of a block, and the start map knows every one.
+  const bool at_payload = is_aligned(p, kBlockGranularity) && offset_of(p) >= kHeaderSize &&
+                          starts_.is_start(at - kHeaderSize);
+  if (!at_payload) {
+    report_misuse({Misuse::interior_pointer, p, where});
+    return nullptr;
+  }
+  // 3. A real block, but already free.
+  BlockHeader* const block = header_of(p);
+  if (!is_allocated(*block)) {
+    report_misuse({Misuse::double_free, p, where});
+    return nullptr;
+  }
+  return block;
+}
+// [allocated_block]
+
+BlockHeader* BlockHeap::first() const noexcept {
+  return used() == 0 ? nullptr : header_at(begin_);
+}
+
+BlockHeader* BlockHeap::after(BlockHeader* block) const noexcept {
+  std::byte* const next = next_in_memory(block);
+  return next == brk() ? nullptr : header_at(next);
+}
+
+// [check]
+CheckResult BlockHeap::check(BlockCensus& census) const noexcept {
+  census = {};
+  std::byte* const stop = brk();
+  std::byte* at = begin_;
+  while (at != stop) {
+    const std::size_t offset = offset_of(at);
+    if (!starts_.is_start(at)) return CheckResult::fail("every block start is in the start map", offset);
+    const BlockHeader& header = *header_at(at);
+    const std::size_t size = block_size(header);
+    // A bad size would send the walk astray: check it before stepping.
+    if (size < kMinBlockSize) return CheckResult::fail("block size >= minimum block size", offset);
+    if (size > static_cast<std::size_t>(stop - at)) {
+      return CheckResult::fail("blocks tile the heap from start to break", offset);
+    }
+    if ((header.size_and_flags & kFlagMask & ~kAllocatedBit) != 0) {
+      return CheckResult::fail("unused header flag bits are zero", offset);
+    }
+    if (is_allocated(header)) {
+      if (header.requested > payload_capacity(header)) {
+        return CheckResult::fail("requested bytes fit the payload", offset);
+      }
+      ++census.allocated_blocks;
+      census.requested += header.requested;
+      census.payload_bytes += payload_capacity(header);
+    } else {
+      if (header.requested != 0) return CheckResult::fail("a free block has no requested bytes", offset);
+      ++census.free_blocks;
+      census.free_bytes += size;
+    }
+    ++census.blocks;
+    at += size;
+  }
+  // Every start in the map was met by the walk, and nothing else is marked.
+  if (starts_.count() != census.blocks) {
+    return CheckResult::fail("the start map marks only block starts", used());
+  }
+  return CheckResult::pass();
+}
+// [check]
+
+}  // namespace heaplab

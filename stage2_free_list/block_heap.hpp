@@ -1,0 +1,132 @@
+/// \file
+/// The heap of blocks that chapters 2 to 4 build on: a stage-1 bump
+/// allocator plays the program break (sbrk), and every block it hands out
+/// starts with a header (block.hpp).
+///
+///     region (from the caller, or the static 10 MiB heap)
+///     +-----------+----------------------------------------+------------------+
+///     | start map | blk | blk | blk | ... | blk            |   not yet used   |
+///     +-----------+----------------------------------------+------------------+
+///                 ^                                        ^                  ^
+///               begin()                                  brk()              end()
+///                 <------------- used() ------------------->
+///                 <----------------------- capacity() ------------------------->
+///
+/// - The first thing the break hands out is the block start map
+///   (block_start_map.hpp); every block after it is carved at the break.
+/// - Blocks tile [begin(), brk()) exactly: from any block, adding its size
+///   reaches the next one. Walking that way is the *implicit list*.
+/// - The break only moves forward in this chapter; memory comes back through
+///   free lists, never to the bump allocator.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "stage1_static_bump/bump_allocator.hpp"
+#include "stage1_static_bump/contract.hpp"
+#include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_start_map.hpp"
+
+namespace heaplab {
+
+/// Totals of one walk over every block, which check() compares with the
+/// counters an allocator keeps as it goes.
+struct BlockCensus {
+  std::size_t blocks = 0;            ///< Blocks of either state.
+  std::size_t allocated_blocks = 0;  ///< Blocks handed out.
+  std::size_t requested = 0;         ///< Requested bytes, summed over allocated blocks.
+  std::size_t payload_bytes = 0;     ///< Payload capacity, summed over allocated blocks.
+  std::size_t free_blocks = 0;       ///< Free blocks.
+  std::size_t free_bytes = 0;        ///< Sizes of free blocks, headers included.
+};
+
+/// A fresh block carved at the break, and the free filler block in front of
+/// it when its payload needed more alignment than the break had.
+struct Extension {
+  BlockHeader* block = nullptr;   ///< The new block (free, not yet marked allocated); null if no room.
+  BlockHeader* filler = nullptr;  ///< A new free block before it, or null.
+};
+
+/// Blocks with headers, carved from a stage-1 bump allocator.
+///
+/// Not copyable or movable: blocks point into it, and the allocator that
+/// holds it hands out pointers into its region.
+class BlockHeap {
+ public:
+  /// A heap on the static 10 MiB heap. If another allocator holds it, the
+  /// heap is empty (the bump allocator has reported the misuse).
+  BlockHeap() noexcept;
+  /// A heap on \p region, which the caller keeps alive. A region too small
+  /// for the start map gives an empty heap.
+  explicit BlockHeap(std::span<std::byte> region) noexcept;
+
+  BlockHeap(const BlockHeap&) = delete;
+  BlockHeap& operator=(const BlockHeap&) = delete;
+  ~BlockHeap() = default;
+
+  /// Carves a free block of \p size bytes at the break whose payload is
+  /// aligned to \p align (a power of two, at least 8). When the break is not
+  /// aligned enough, the gap in front becomes a free filler block, made
+  /// large enough to be a block of its own. Returns no block if the region
+  /// cannot hold both; nothing changes then.
+  /// Precondition: \p size is a whole number of cells, at least kMinBlockSize.
+  [[nodiscard]] Extension extend(std::size_t size, std::size_t align) noexcept;
+
+  /// The header of the allocated block whose payload starts at \p p, after
+  /// checking that \p p is one. Otherwise reports the misuse (a pointer
+  /// outside the used heap, a pointer that is not the start of a payload,
+  /// a block that is already free) on behalf of \p where, and returns null.
+  /// Nothing changes either way.
+  [[nodiscard]] BlockHeader* allocated_block(void* p, std::string_view where) noexcept;
+
+  /// The first block, or null when no block has been carved yet.
+  [[nodiscard]] BlockHeader* first() const noexcept;
+  /// The block after \p block in memory, or null when \p block is the last.
+  [[nodiscard]] BlockHeader* after(BlockHeader* block) const noexcept;
+
+  /// Walks every block in address order, calling \p visit with its header.
+  /// Assumes a sound heap (check() does its own, careful walk).
+  template <class Visitor>
+  void for_each_header(Visitor&& visit) const {
+    for (BlockHeader* block = first(); block != nullptr; block = after(block)) visit(*block);
+  }
+
+  /// Verifies the invariants every block heap has: blocks tile
+  /// [begin(), brk()) exactly, every header is sane, the start map marks
+  /// exactly the block starts. Fills \p census while walking.
+  [[nodiscard]] CheckResult check(BlockCensus& census) const noexcept;
+
+  /// The first byte blocks may occupy (null for an empty heap).
+  [[nodiscard]] std::byte* begin() const noexcept { return begin_; }
+  /// The break: one past the last block.
+  [[nodiscard]] std::byte* brk() const noexcept { return begin_ + used(); }
+  /// One past the last byte blocks may occupy.
+  [[nodiscard]] std::byte* end() const noexcept { return begin_ + capacity(); }
+  /// Bytes between begin() and brk(): every block, allocated or free.
+  [[nodiscard]] std::size_t used() const noexcept { return capacity_ - break_.remaining(); }
+  /// Bytes between begin() and end(): what blocks could ever occupy.
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  /// Byte offset of \p p from begin(), as check() and the diagrams report it.
+  [[nodiscard]] std::size_t offset_of(const void* p) const noexcept {
+    return static_cast<std::size_t>(static_cast<const std::byte*>(p) - begin_);
+  }
+  /// True when \p p points into a block (allocated or free) of this heap.
+  [[nodiscard]] bool contains(const void* p) const noexcept { return address_in(p, begin_, brk()); }
+  /// The start map (for check() and the chapter's demo).
+  [[nodiscard]] const BlockStartMap& starts() const noexcept { return starts_; }
+
+ private:
+  /// Carves the start map, the break's first allocation.
+  void carve_start_map() noexcept;
+  /// Begins a free block of \p size bytes at \p at and records its start.
+  BlockHeader* start_block(std::byte* at, std::size_t size) noexcept;
+
+  BumpAllocator break_;          ///< The program break: hands out the map, then every block.
+  BlockStartMap starts_;         ///< One bit per cell: set where a block starts.
+  std::byte* begin_ = nullptr;   ///< First block byte (right after the map); null if the map did not fit.
+  std::size_t capacity_ = 0;     ///< Bytes from begin_ to the region's end; 0 if the map did not fit.
+};
+
+}  // namespace heaplab

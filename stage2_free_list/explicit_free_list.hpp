@@ -1,0 +1,91 @@
+/// \file
+/// The explicit free list: only the free blocks, linked to each other
+/// through a pointer stored in their own (unused) payloads.
+///
+///     head ──────────────────────────────┐
+///                                        v
+///     +--------+------+--------+------+--------+------+--------+------+
+///     | hdr  A | data | hdr  F | next | hdr  A | data | hdr  F | next |
+///     +--------+------+--------+--|---+--------+------+--------+--|---+
+///                         ^       |                               |
+///                         └───────┼───────────────────────────────┘
+///                                 v
+///                               null
+///
+/// A search visits free blocks only, however many allocated blocks lie
+/// between them. The order here is LIFO: deallocate() pushes at the head,
+/// so the block freed last is found first (still warm in the cache).
+/// Chapter 4 compares it with address order.
+///
+/// "Explicit" and "implicit" are CS:APP's words: an implicit list reaches
+/// every block through the size fields (see ImplicitFreeList); an explicit
+/// list links the free blocks. Some texts use the words the other way round.
+#pragma once
+
+#include <cstddef>
+#include <new>
+
+#include "stage1_static_bump/contract.hpp"
+#include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_heap.hpp"
+
+namespace heaplab {
+
+/// The free blocks of a BlockHeap, linked LIFO through their payloads.
+class ExplicitFreeList {
+ public:
+  /// The name the allocator built on this list goes by.
+  static constexpr std::string_view kAllocatorName = "ExplicitListAllocator";
+
+  /// Links the free block \p block in at the head.
+  void insert(BlockHeader& block) noexcept {
+    ::new (payload_of(&block)) Link{head_};
+    head_ = &block;
+  }
+
+  /// Unlinks and returns the first free block on the list that can serve
+  /// \p request bytes aligned to \p align, whole; null if none can. Adds
+  /// the number of blocks looked at to \p visited.
+  [[nodiscard]] BlockHeader* take_first_fit(const BlockHeap& heap, std::size_t request,
+                                            std::size_t align, std::size_t& visited) noexcept;
+
+  /// The block at the head of the list (null when empty).
+  [[nodiscard]] BlockHeader* head() const noexcept { return head_; }
+  /// The block after \p block on the list (null at the end).
+  /// Precondition: \p block is on the list.
+  [[nodiscard]] static BlockHeader* next(BlockHeader& block) noexcept { return link_of(block).next; }
+
+  /// Calls \p visit with each block on the list, in list order.
+  template <class Visitor>
+  void for_each(Visitor&& visit) const {
+    for (BlockHeader* block = head_; block != nullptr; block = next(*block)) visit(*block);
+  }
+
+  /// Verifies that the list holds exactly the \p free_blocks blocks of
+  /// \p heap marked free, each once, with no cycle. (Run it after
+  /// BlockHeap::check(), which counts the free blocks.)
+  [[nodiscard]] CheckResult check(const BlockHeap& heap, std::size_t free_blocks) const noexcept;
+
+ private:
+  /// What a free block stores in its payload: the next free block.
+  struct Link {
+    BlockHeader* next;  ///< The next block on the list, or null.
+  };
+
+  [[nodiscard]] static Link& link_of(BlockHeader& block) noexcept {
+    return *std::launder(reinterpret_cast<Link*>(payload_of(&block)));
+  }
+
+  /// Unlinks \p block, which follows \p previous (null: \p block is the head).
+  void unlink(BlockHeader* previous, BlockHeader& block) noexcept {
+    if (previous == nullptr) {
+      head_ = next(block);
+    } else {
+      link_of(*previous).next = next(block);
+    }
+  }
+
+  BlockHeader* head_ = nullptr;  ///< The most recently freed block. Invariant: every block on the list is free.
+};
+
+}  // namespace heaplab

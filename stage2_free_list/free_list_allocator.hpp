@@ -1,0 +1,157 @@
+/// \file
+/// Chapter 2's allocators: blocks with headers, given back with
+/// deallocate() and reused through a free list.
+///
+///     allocate(size, align)                 deallocate(p)
+///       1. search the free blocks:            1. check that p is the payload
+///          the first that fits is taken          of an allocated block
+///          whole (no splitting yet)           2. clear its allocated bit
+///       2. none fits: carve a new block       3. insert it in the free list
+///          at the break (stage 1's bump)
+///
+/// FreeListAllocator is written once; the free list is a parameter, so the
+/// chapter can measure the two classic ones side by side:
+/// - ExplicitListAllocator links the free blocks (ExplicitFreeList);
+/// - ImplicitListAllocator walks every block by size (ImplicitFreeList).
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "stage1_static_bump/contract.hpp"
+#include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_heap.hpp"
+#include "stage2_free_list/explicit_free_list.hpp"
+#include "stage2_free_list/implicit_free_list.hpp"
+
+namespace heaplab {
+
+/// The numbers of a heap of blocks: HeapStats plus where the bytes are and
+/// what searching costs.
+///
+/// Of the chapter's list, "heap bytes" is HeapStats::used (every block,
+/// from the heap start to the break), "live blocks" is
+/// HeapStats::live_allocations and the high-water mark is
+/// HeapStats::high_water. At any moment
+/// `used == header_bytes + payload_bytes + free_bytes`.
+struct FreeListStats : HeapStats {
+  std::size_t free_blocks = 0;     ///< Live: free blocks.
+  std::size_t free_bytes = 0;      ///< Live: bytes of free blocks, their headers included.
+  std::size_t payload_bytes = 0;   ///< Live: payload capacity of allocated blocks (>= requested).
+  std::size_t header_bytes = 0;    ///< Live: header bytes of allocated blocks.
+  std::size_t searches = 0;        ///< Lifetime: free-block searches (one per valid allocate()).
+  std::size_t blocks_visited = 0;  ///< Lifetime: blocks those searches looked at.
+
+  /// Blocks looked at per search, on average (0 before the first search).
+  [[nodiscard]] double visited_per_search() const noexcept {
+    return searches == 0 ? 0.0 : static_cast<double>(blocks_visited) / static_cast<double>(searches);
+  }
+};
+
+/// A free-list allocator over a BlockHeap; \p FreeBlocks is the free list
+/// (ExplicitFreeList or ImplicitFreeList).
+///
+/// The contract of contract.hpp, plus reallocate() and allocate_zeroed().
+/// Misuse (double free, foreign or interior pointer) is reported through
+/// the misuse handler and changes nothing. Not thread-safe: wrap it in
+/// Synchronized.
+template <class FreeBlocks>
+class FreeListAllocator {
+ public:
+  /// An allocator on the static 10 MiB heap.
+  FreeListAllocator() noexcept = default;
+  /// An allocator on \p region, which the caller keeps alive.
+  explicit FreeListAllocator(std::span<std::byte> region) noexcept : heap_(region) {}
+
+  /// Returns \p size bytes aligned to `max(align, 8)`, or nullptr (see the
+  /// contract). Reuses the first free block that fits, else grows the heap.
+  [[nodiscard]] void* allocate(std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
+  /// Gives the block at \p p back (nullptr: nothing happens).
+  void deallocate(void* p) noexcept;
+  /// Resizes the block at \p p to \p size bytes: in place when its payload
+  /// is large enough, else moved to a new block (8-aligned, as realloc
+  /// promises only the default alignment) with the first
+  /// `min(old requested, size)` bytes copied, and the old block freed.
+  /// `reallocate(nullptr, n)` is `allocate(n)`; `reallocate(p, 0)` keeps a
+  /// minimal block, as `allocate(0)` would. Returns nullptr, leaving the
+  /// block as it was, when no block can hold \p size or \p p is misuse.
+  [[nodiscard]] void* reallocate(void* p, std::size_t size) noexcept;
+  /// Returns \p count * \p size zeroed bytes, or nullptr when the product
+  /// overflows (counted as rejected) or cannot be served, like calloc.
+  [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept;
+
+  /// The numbers of the chapter (see FreeListStats).
+  [[nodiscard]] FreeListStats stats() const noexcept;
+  /// Verifies every invariant of the chapter: the blocks tile the heap,
+  /// every header is sane, the free list holds exactly the free blocks, and
+  /// the stats agree with a walk.
+  [[nodiscard]] CheckResult check() const noexcept;
+  /// True when \p p points into a block (allocated or free) of this heap.
+  [[nodiscard]] bool owns(const void* p) const noexcept { return heap_.contains(p); }
+
+  /// Calls \p visit with every block, in address order: whole blocks,
+  /// header included, as allocated or free.
+  template <class Visitor>
+  void for_each_block(Visitor&& visit) const {
+    heap_.for_each_header([&](BlockHeader& header) {
+      visit(BlockView{0, heap_.offset_of(&header), block_size(header),
+                      is_allocated(header) ? BlockState::allocated : BlockState::free});
+    });
+  }
+
+  /// The heap of blocks (for diagrams and tools).
+  [[nodiscard]] const BlockHeap& heap() const noexcept { return heap_; }
+  /// The free list (for diagrams and tools).
+  [[nodiscard]] const FreeBlocks& free_list() const noexcept { return free_; }
+
+ private:
+  /// The live numbers, kept up to date by every operation; check()
+  /// compares them with a walk.
+  struct LiveCounts {
+    std::size_t allocated_blocks = 0;  ///< Blocks handed out.
+    std::size_t requested = 0;         ///< Requested bytes of those blocks.
+    std::size_t payload_bytes = 0;     ///< Payload capacity of those blocks.
+    std::size_t free_blocks = 0;       ///< Blocks that are free.
+    std::size_t free_bytes = 0;        ///< Bytes of those blocks.
+  };
+  /// The numbers that only ever grow.
+  struct LifetimeCounts {
+    std::size_t peak_requested = 0;  ///< Largest LiveCounts::requested so far.
+    std::size_t allocations = 0;     ///< Successful allocations.
+    std::size_t exhausted = 0;       ///< Requests refused for lack of room.
+    std::size_t rejected = 0;        ///< Requests refused for a bad size or alignment.
+    std::size_t searches = 0;        ///< Free-block searches.
+    std::size_t blocks_visited = 0;  ///< Blocks those searches looked at.
+  };
+
+  /// Finds a free block for the request, or carves one; null if neither works.
+  BlockHeader* find_block(std::size_t size, std::size_t align) noexcept;
+  /// Takes the first free block that fits off the free list (or null).
+  BlockHeader* take_free_block(std::size_t size, std::size_t align) noexcept;
+  /// Carves a block at the break (or null); a filler in front becomes free.
+  BlockHeader* carve_block(std::size_t size, std::size_t align) noexcept;
+  /// Marks \p block allocated for \p size bytes and returns its payload.
+  void* hand_out(BlockHeader& block, std::size_t size) noexcept;
+  /// Marks the allocated \p block free and puts it on the free list.
+  void release(BlockHeader& block) noexcept;
+  /// Counts \p block, which has just become free, as free.
+  void add_free(BlockHeader& block) noexcept;
+
+  BlockHeap heap_;           ///< The blocks and the break.
+  FreeBlocks free_;          ///< The free blocks. Invariant: exactly the blocks not marked allocated.
+  LiveCounts live_;          ///< Invariant: equal to a census of heap_ (see check()).
+  LifetimeCounts lifetime_;  ///< Never decrease.
+};
+
+/// First fit over a LIFO list that links the free blocks.
+using ExplicitListAllocator = FreeListAllocator<ExplicitFreeList>;
+/// First fit over every block in address order, found by size.
+using ImplicitListAllocator = FreeListAllocator<ImplicitFreeList>;
+
+extern template class FreeListAllocator<ExplicitFreeList>;
+extern template class FreeListAllocator<ImplicitFreeList>;
+
+static_assert(Allocator<ExplicitListAllocator>);
+static_assert(Allocator<ImplicitListAllocator>);
+
+}  // namespace heaplab

@@ -1,0 +1,50 @@
+/// \file
+/// The implicit free list: no links at all. Every block's size field says
+/// where the next block starts, so a search walks the whole heap from the
+/// start, allocated blocks included, reading the allocated bit of each.
+///
+///     start                                                          break
+///       v                                                              v
+///       +--------+------+--------+------+--------+------+--------+------+
+///       | hdr  A | data | hdr  F |      | hdr  A | data | hdr  F |      |
+///       +--------+------+--------+------+--------+------+--------+------+
+///       \______________/\______________/\______________/\______________/
+///        + size          + size          + size          + size
+///
+/// It costs nothing to keep (freeing only clears a bit) and a search costs
+/// one step per block in the heap. ExplicitFreeList pays a link per free
+/// block to visit free blocks only; chapter 2's benchmark measures the two.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "stage1_static_bump/contract.hpp"
+#include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_heap.hpp"
+
+namespace heaplab {
+
+/// The free blocks of a BlockHeap, found by walking every block.
+class ImplicitFreeList {
+ public:
+  /// The name the allocator built on this list goes by.
+  static constexpr std::string_view kAllocatorName = "ImplicitListAllocator";
+
+  /// Nothing to link: the cleared allocated bit is all the list there is.
+  void insert(BlockHeader& /*block*/) noexcept {}
+
+  /// Returns the first block in address order that is free and can serve
+  /// \p request bytes aligned to \p align, whole; null if none can. Adds
+  /// the number of blocks looked at, allocated ones included, to \p visited.
+  [[nodiscard]] BlockHeader* take_first_fit(const BlockHeap& heap, std::size_t request,
+                                            std::size_t align, std::size_t& visited) noexcept;
+
+  /// Always passes: the heap walk of BlockHeap::check() already verifies
+  /// everything this list consists of.
+  [[nodiscard]] CheckResult check(const BlockHeap& /*heap*/, std::size_t /*free_blocks*/) const noexcept {
+    return CheckResult::pass();
+  }
+};
+
+}  // namespace heaplab
