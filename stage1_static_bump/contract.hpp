@@ -40,7 +40,7 @@ struct HeapStats {
   std::size_t capacity = 0;          ///< Bytes the allocator can hand out from (all its regions).
   std::size_t used = 0;              ///< Live: bytes consumed from the regions, padding included.
   std::size_t requested = 0;         ///< Live: bytes the caller asked for, summed over live allocations.
-  std::size_t padding = 0;           ///< Live: `used - requested` lost to alignment and size rounding.
+  std::size_t padding = 0;           ///< Live: `used - requested`: alignment and rounding, and from stage 2 on headers and free blocks.
   std::size_t live_allocations = 0;  ///< Live: allocations that have not been released.
   std::size_t high_water = 0;        ///< Lifetime: the largest `used` ever seen.
   std::size_t peak_requested = 0;    ///< Lifetime: the largest `requested` ever seen.
@@ -148,5 +148,16 @@ concept Allocator = requires(A& a, const A& ca, void* p, const void* cp, std::si
 /// Allocators that can release everything at once (every stage-1 allocator).
 template <class A>
 concept Resettable = Allocator<A> && requires(A& a) { a.reset(); };
+
+/// Allocators that give single blocks back and can resize them (stage 2 on):
+/// `reallocate(p, size)` keeps the first `min(old, new)` bytes and returns
+/// nullptr, leaving the block intact, when it cannot serve;
+/// `allocate_zeroed(count, size)` is calloc, nullptr when the product
+/// overflows.
+template <class A>
+concept Reallocating = Allocator<A> && requires(A& a, void* p, std::size_t n) {
+  { a.reallocate(p, n) } -> std::same_as<void*>;
+  { a.allocate_zeroed(n, n) } -> std::same_as<void*>;
+};
 
 }  // namespace heaplab

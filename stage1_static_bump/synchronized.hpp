@@ -36,6 +36,20 @@ class Synchronized {
     const std::lock_guard lock(mutex_);
     inner_.deallocate(p);
   }
+  /// The wrapped reallocate(), under the lock, for allocators that have one.
+  [[nodiscard]] void* reallocate(void* p, std::size_t size) noexcept
+    requires Reallocating<A>
+  {
+    const std::lock_guard lock(mutex_);
+    return inner_.reallocate(p, size);
+  }
+  /// The wrapped allocate_zeroed(), under the lock, for allocators that have one.
+  [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept
+    requires Reallocating<A>
+  {
+    const std::lock_guard lock(mutex_);
+    return inner_.allocate_zeroed(count, size);
+  }
   /// The wrapped stats(), under the lock (a consistent snapshot).
   [[nodiscard]] auto stats() const noexcept {
     const std::lock_guard lock(mutex_);

@@ -151,7 +151,7 @@ using ImplicitListAllocator = FreeListAllocator<ImplicitFreeList>;
 extern template class FreeListAllocator<ExplicitFreeList>;
 extern template class FreeListAllocator<ImplicitFreeList>;
 
-static_assert(Allocator<ExplicitListAllocator>);
-static_assert(Allocator<ImplicitListAllocator>);
+static_assert(Reallocating<ExplicitListAllocator>);
+static_assert(Reallocating<ImplicitListAllocator>);
 
 }  // namespace heaplab
