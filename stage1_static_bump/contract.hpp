@@ -49,6 +49,15 @@ struct HeapStats {
   std::size_t rejected = 0;          ///< Lifetime: allocate() calls refused for a bad size or alignment.
 };
 
+/// Utilization as CS:APP's malloc lab defines it: the peak of live requested
+/// bytes over the heap's high-water mark (1.0 is perfect; 0 for an unused
+/// heap). See the measures page of the docs.
+[[nodiscard]] constexpr double utilization(const HeapStats& stats) noexcept {
+  return stats.high_water == 0
+             ? 0.0
+             : static_cast<double>(stats.peak_requested) / static_cast<double>(stats.high_water);
+}
+
 /// The lifetime fields of HeapStats (high-water mark, peak requested bytes,
 /// allocations ever), kept for heaps that release in bulk (reset, rewind).
 ///

@@ -80,15 +80,6 @@ BlockHeader* BlockHeap::allocated_block(void* p, std::string_view where) noexcep
 }
 // [allocated_block]
 
-BlockHeader* BlockHeap::first() const noexcept {
-  return used() == 0 ? nullptr : header_at(begin_);
-}
-
-BlockHeader* BlockHeap::after(BlockHeader* block) const noexcept {
-  std::byte* const next = next_in_memory(block);
-  return next == brk() ? nullptr : header_at(next);
-}
-
 // [check]
 CheckResult BlockHeap::check(BlockCensus& census) const noexcept {
   census = {};
@@ -123,7 +114,7 @@ CheckResult BlockHeap::check(BlockCensus& census) const noexcept {
     at += size;
   }
   // Every start in the map was met by the walk, and nothing else is marked.
-  if (starts_.count() != census.blocks) {
+  if (starts_.count_before(stop) != census.blocks) {
     return CheckResult::fail("the start map marks only block starts", used());
   }
   return CheckResult::pass();

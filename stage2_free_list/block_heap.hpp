@@ -82,9 +82,13 @@ class BlockHeap {
   [[nodiscard]] BlockHeader* allocated_block(void* p, std::string_view where) noexcept;
 
   /// The first block, or null when no block has been carved yet.
-  [[nodiscard]] BlockHeader* first() const noexcept;
+  [[nodiscard]] BlockHeader* first() const noexcept { return used() == 0 ? nullptr : header_at(begin_); }
   /// The block after \p block in memory, or null when \p block is the last.
-  [[nodiscard]] BlockHeader* after(BlockHeader* block) const noexcept;
+  /// Inline: the implicit list's search takes this step once per block.
+  [[nodiscard]] BlockHeader* after(BlockHeader* block) const noexcept {
+    std::byte* const next = next_in_memory(block);
+    return next == brk() ? nullptr : header_at(next);
+  }
 
   /// Walks every block in address order, calling \p visit with its header.
   /// Assumes a sound heap (check() does its own, careful walk).

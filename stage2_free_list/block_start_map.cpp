@@ -10,4 +10,19 @@ std::size_t BlockStartMap::count() const noexcept {
   return starts;
 }
 
+std::size_t BlockStartMap::count_before(const std::byte* end) const noexcept {
+  const std::size_t cells = cell(end);
+  const std::size_t whole_words = cells / kCellsPerWord;
+  std::size_t starts = 0;
+  for (const std::uint64_t word : words_.first(whole_words)) {
+    starts += static_cast<std::size_t>(std::popcount(word));
+  }
+  // The cells of a last, partly used word: only its low bits count.
+  if (const std::size_t rest = cells % kCellsPerWord; rest != 0) {
+    const std::uint64_t below_end = (std::uint64_t{1} << rest) - 1;
+    starts += static_cast<std::size_t>(std::popcount(words_[whole_words] & below_end));
+  }
+  return starts;
+}
+
 }  // namespace heaplab

@@ -51,8 +51,14 @@ class BlockStartMap {
   [[nodiscard]] bool is_start(const std::byte* at) const noexcept {
     return (words_[word(at)] & bit(at)) != 0;
   }
-  /// How many block starts are recorded (check() compares it with a walk).
+  /// How many block starts are recorded.
   [[nodiscard]] std::size_t count() const noexcept;
+  /// How many block starts are recorded in the cells before \p end, an
+  /// 8-aligned address from the heap's first cell to one past its last.
+  /// check() compares it with a walk up to the break, so a check costs the
+  /// used part of the heap, not the whole region: no operation reads a bit
+  /// past the break, and a stray one is counted once the break passes it.
+  [[nodiscard]] std::size_t count_before(const std::byte* end) const noexcept;
 
  private:
   static constexpr std::size_t kCell = 8;  ///< Bytes per cell.

@@ -24,10 +24,11 @@ CheckResult ExplicitFreeList::check(const BlockHeap& heap, std::size_t free_bloc
     // Test the node before reading its link: a stray pointer must be
     // reported, not followed.
     const std::byte* const at = block_start(block);
-    if (!heap.contains(at) || !is_aligned(at, kBlockGranularity) || !heap.starts().is_start(at)) {
-      return CheckResult::fail("every free-list node is a block of the heap", heap.used());
-    }
+    if (!heap.contains(at)) return CheckResult::fail("every free-list node is a block of the heap", heap.used());
     const std::size_t offset = heap.offset_of(at);
+    if (!is_aligned(at, kBlockGranularity) || !heap.starts().is_start(at)) {
+      return CheckResult::fail("every free-list node is a block of the heap", offset);
+    }
     if (is_allocated(*block)) return CheckResult::fail("every free-list node is marked free", offset);
     // A list that terminates cannot hold a block twice (the second visit
     // would repeat the walk forever), so counting is enough: more nodes

@@ -15,7 +15,9 @@
 /// with its stage by that prefix.
 ///
 /// A new stage adds its fixtures here and appends them to ContractAllocators;
-/// nothing else in the contract suite changes.
+/// nothing else in the contract suite changes. Allocators that also model
+/// heaplab::Reallocating (stage 2 on) are appended to ReallocatingAllocators
+/// too, which the model-based random test (model_tests.cpp) runs over.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -30,6 +32,8 @@
 #include "stage1_static_bump/growing_arena.hpp"
 #include "stage1_static_bump/static_heap.hpp"
 #include "stage1_static_bump/synchronized.hpp"
+#include "stage2_free_list/free_list_allocator.hpp"
+#include "tests/support/aligned_region.hpp"
 #include "tests/support/test_chunk_source.hpp"
 
 namespace heaplab::testing {
@@ -91,10 +95,68 @@ struct SynchronizedBump {
   Synchronized<BumpAllocator> heap{std::span<std::byte>(memory)};
 };
 
-// ---- The list the contract suite runs over ---------------------------------
+// ---- Stage 2 -------------------------------------------------------------
+//
+// Their regions are page-aligned: block addresses modulo 4096, and with them
+// the gap every aligned request needs, are then the same in every process,
+// so a seed of the model test replays exactly, alone or after other runs.
 
+/// Alignment of the stage-2 fixtures' regions: a page.
+inline constexpr std::size_t kFixtureRegionAlignment = 4096;
+
+/// The explicit (LIFO) free-list allocator over a caller-provided region.
+struct ExplicitListOverSpan {
+  using allocator_type = ExplicitListAllocator;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  ExplicitListAllocator heap{memory.bytes()};
+};
+
+/// The implicit (walk every block) free-list allocator over a caller-provided region.
+struct ImplicitListOverSpan {
+  using allocator_type = ImplicitListAllocator;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  ImplicitListAllocator heap{memory.bytes()};
+};
+
+/// The explicit free-list allocator on the static 10 MiB heap (the default constructor).
+struct ExplicitListOnStaticHeap {
+  using allocator_type = ExplicitListAllocator;
+  static constexpr std::size_t capacity = kStaticHeapSize;
+  allocator_type& allocator() noexcept { return heap; }
+
+  ExplicitListAllocator heap;
+};
+
+/// The mutex wrapper around an explicit free-list allocator over a caller-provided region.
+struct SynchronizedExplicitList {
+  using allocator_type = Synchronized<ExplicitListAllocator>;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  Synchronized<ExplicitListAllocator> heap{memory.bytes()};
+};
+
+// ---- The lists the shared suites run over ----------------------------------
+
+/// Every allocator of the course: the contract suite (contract_tests.cpp).
 using ContractAllocators =
-    std::tuple<BumpOverSpan, BumpOnStaticHeap, AtomicBumpOverSpan, ArenaOverBudget, SynchronizedBump>;
+    std::tuple<BumpOverSpan, BumpOnStaticHeap, AtomicBumpOverSpan, ArenaOverBudget, SynchronizedBump,
+               ExplicitListOverSpan, ImplicitListOverSpan, ExplicitListOnStaticHeap,
+               SynchronizedExplicitList>;
+
+/// Every allocator that gives single blocks back and resizes them
+/// (heaplab::Reallocating): the model-based random test (model_tests.cpp)
+/// and the reallocation part of the contract suite.
+using ReallocatingAllocators =
+    std::tuple<ExplicitListOverSpan, ImplicitListOverSpan, ExplicitListOnStaticHeap,
+               SynchronizedExplicitList>;
 
 }  // namespace heaplab::testing
 
@@ -103,3 +165,8 @@ TYPE_TO_STRING_AS("stage1: BumpAllocator on the static heap", heaplab::testing::
 TYPE_TO_STRING_AS("stage1: AtomicBumpAllocator over a span", heaplab::testing::AtomicBumpOverSpan);
 TYPE_TO_STRING_AS("stage1: GrowingArena over a budget", heaplab::testing::ArenaOverBudget);
 TYPE_TO_STRING_AS("stage1: Synchronized BumpAllocator", heaplab::testing::SynchronizedBump);
+TYPE_TO_STRING_AS("stage2: ExplicitListAllocator over a span", heaplab::testing::ExplicitListOverSpan);
+TYPE_TO_STRING_AS("stage2: ImplicitListAllocator over a span", heaplab::testing::ImplicitListOverSpan);
+TYPE_TO_STRING_AS("stage2: ExplicitListAllocator on the static heap",
+                  heaplab::testing::ExplicitListOnStaticHeap);
+TYPE_TO_STRING_AS("stage2: Synchronized ExplicitListAllocator", heaplab::testing::SynchronizedExplicitList);

@@ -4,9 +4,12 @@
 // listed in allocator_fixtures.hpp.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "stage1_static_bump/contract.hpp"
@@ -46,7 +49,7 @@ struct BadRequest {
   std::size_t size;
   std::size_t align;
   Refusal counted_as;
-  const char* why;
+  std::string_view why;  ///< Shown on failure (doctest would print a const char* as an address).
 };
 
 /// Every kind of request the contract says must come back as nullptr.
@@ -95,6 +98,32 @@ TEST_CASE_TEMPLATE_DEFINE("every block is aligned as asked and to at least 8 byt
       CHECK(heaplab::is_aligned(p, heaplab::kDefaultAlignment));
     }
   }
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("blocks handed out after others were given back are aligned as asked", F,
+                          aligned_after_release) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  // Blocks of many sizes at the default alignment, all given back: a heap
+  // that reuses blocks now has free ones at many addresses.
+  std::vector<void*> released;
+  for (std::size_t i = 0; i < 64; ++i) {
+    released.push_back(heap.allocate(varied_size(i, 600)));
+    REQUIRE(released.back() != nullptr);
+  }
+  for (void* p : released) heap.deallocate(p);
+  for (std::size_t align = 16; align <= 4096; align *= 2) {
+    for (const std::size_t size : {std::size_t{8}, std::size_t{100}, std::size_t{500}}) {
+      CAPTURE(align);
+      CAPTURE(size);
+      void* p = heap.allocate(size, align);
+      REQUIRE(p != nullptr);
+      CHECK(heaplab::is_aligned(p, align));
+    }
+  }
+  CHECK(misuse.reports().empty());
   CHECK(heap.check());
 }
 
@@ -313,7 +342,102 @@ TEST_CASE_TEMPLATE_DEFINE("check() and the stats identities hold after every ope
   CHECK(misuse.reports().empty());
 }
 
+// ---- Allocators that give single blocks back (stage 2 on) -------------------
+// The part of the contract that heaplab::Reallocating adds; these run over
+// ReallocatingAllocators.
+
+TEST_CASE_TEMPLATE_DEFINE("reallocate keeps the bytes both sizes share as the block grows and shrinks", F,
+                          reallocate_keeps_bytes) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  void* p = heap.reallocate(nullptr, 100);  // reallocate(nullptr, n) is allocate(n)
+  REQUIRE(p != nullptr);
+  CHECK(heap.stats().live_allocations == 1);
+  std::size_t size = 100;
+  heaplab::testing::fill_pattern(block_at(p, size), 1);
+  for (const std::size_t new_size : {std::size_t{1000}, std::size_t{5000}, std::size_t{10}, std::size_t{0},
+                                     std::size_t{300}}) {
+    CAPTURE(new_size);
+    p = heap.reallocate(p, new_size);
+    REQUIRE(p != nullptr);
+    CHECK(heaplab::is_aligned(p, heaplab::kDefaultAlignment));
+    CHECK(heaplab::testing::holds_pattern(block_at(p, std::min(size, new_size)), 1));
+    size = new_size;
+    heaplab::testing::fill_pattern(block_at(p, size), 1);
+    const HeapStats now = heap.stats();
+    CHECK(now.live_allocations == 1);
+    CHECK(now.requested == size);
+    CHECK(heap.check());
+  }
+  heap.deallocate(p);
+  CHECK(heap.stats().live_allocations == 0);
+  CHECK(misuse.reports().empty());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("a reallocate that cannot be served returns nullptr and leaves the block as it was",
+                          F, reallocate_refused) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  RecordingHandler misuse;
+  void* p = heap.allocate(64);
+  REQUIRE(p != nullptr);
+  heaplab::testing::fill_pattern(block_at(p, 64), 2);
+  const std::vector<BadRequest> requests = {
+      {F::capacity + 1, 8, Refusal::exhausted, "larger than the heap"},
+      {kMaxRequest + 1, 8, Refusal::rejected, "PTRDIFF_MAX + 1"},
+      {kSizeMax, 8, Refusal::rejected, "SIZE_MAX"},
+  };
+  for (const BadRequest& request : requests) {
+    INFO(request.why);
+    const HeapStats before = heap.stats();
+    CHECK(heap.reallocate(p, request.size) == nullptr);
+    const HeapStats after = heap.stats();
+    heaplab::testing::check_same_live_state(before, after);
+    CHECK(after.rejected == before.rejected + (request.counted_as == Refusal::rejected ? 1 : 0));
+    CHECK(after.exhausted == before.exhausted + (request.counted_as == Refusal::exhausted ? 1 : 0));
+    CHECK(heaplab::testing::holds_pattern(block_at(p, 64), 2));
+    CHECK(heap.check());
+  }
+  heap.deallocate(p);  // still the caller's block
+  CHECK(misuse.reports().empty());
+  CHECK(heap.stats().live_allocations == 0);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("allocate_zeroed returns zeroed bytes and refuses a product that overflows", F,
+                          allocate_zeroed_contract) {
+  F fixture;
+  auto& heap = fixture.allocator();
+  // Dirty blocks given back first, so that zeroes must have been written.
+  std::vector<void*> dirty;
+  for (std::size_t i = 0; i < 8; ++i) {
+    dirty.push_back(heap.allocate(512));
+    REQUIRE(dirty.back() != nullptr);
+    heaplab::testing::fill_pattern(block_at(dirty.back(), 512), i);
+  }
+  for (void* p : dirty) heap.deallocate(p);
+  for (std::size_t i = 0; i < 8; ++i) {
+    const auto* const p = static_cast<const std::byte*>(heap.allocate_zeroed(64, 8));
+    REQUIRE(p != nullptr);
+    CHECK(std::all_of(p, p + 512, [](std::byte b) { return b == std::byte{0}; }));
+  }
+  // count * size wraps around (to 0, and to 2), or exceeds PTRDIFF_MAX.
+  for (const auto& [count, size] : {std::pair{kTopBitAlignment, std::size_t{2}},
+                                    std::pair{std::size_t{3}, kSizeMax / 3 + 1},
+                                    std::pair{kTopBitAlignment / 2, std::size_t{2}}}) {
+    CAPTURE(count);
+    CAPTURE(size);
+    const HeapStats before = heap.stats();
+    CHECK(heap.allocate_zeroed(count, size) == nullptr);
+    const HeapStats after = heap.stats();
+    heaplab::testing::check_same_live_state(before, after);
+    CHECK(after.rejected == before.rejected + 1);
+  }
+  CHECK(heap.check());
+}
+
 TEST_CASE_TEMPLATE_APPLY(aligned_blocks, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(aligned_after_release, heaplab::testing::ContractAllocators);
 TEST_CASE_TEMPLATE_APPLY(disjoint_blocks, heaplab::testing::ContractAllocators);
 TEST_CASE_TEMPLATE_APPLY(owns_foreign, heaplab::testing::ContractAllocators);
 TEST_CASE_TEMPLATE_APPLY(payload_integrity, heaplab::testing::ContractAllocators);
@@ -322,5 +446,8 @@ TEST_CASE_TEMPLATE_APPLY(bad_requests_refused, heaplab::testing::ContractAllocat
 TEST_CASE_TEMPLATE_APPLY(allocate_zero, heaplab::testing::ContractAllocators);
 TEST_CASE_TEMPLATE_APPLY(deallocate_null, heaplab::testing::ContractAllocators);
 TEST_CASE_TEMPLATE_APPLY(mixed_sequence, heaplab::testing::ContractAllocators);
+TEST_CASE_TEMPLATE_APPLY(reallocate_keeps_bytes, heaplab::testing::ReallocatingAllocators);
+TEST_CASE_TEMPLATE_APPLY(reallocate_refused, heaplab::testing::ReallocatingAllocators);
+TEST_CASE_TEMPLATE_APPLY(allocate_zeroed_contract, heaplab::testing::ReallocatingAllocators);
 
 }  // TEST_SUITE("contract")

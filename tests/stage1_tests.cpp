@@ -308,7 +308,7 @@ TEST_CASE("check_bump_heap names each broken invariant and where it broke") {
   REQUIRE(check_bump_heap(sound).ok());
 
   struct Broken {
-    const char* why;
+    std::string_view why;
     BumpSnapshot snapshot;
   };
   const std::vector<Broken> broken = {
