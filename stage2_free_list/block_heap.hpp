@@ -42,6 +42,25 @@ struct BlockCensus {
   std::size_t free_bytes = 0;        ///< Sizes of free blocks, headers included.
 };
 
+/// What a free list holds: how many free blocks, and their bytes. Each free
+/// list keeps one, updated by its own insert and take, so the allocator
+/// never has to guess what a take did to the list.
+struct FreeTally {
+  std::size_t blocks = 0;  ///< Free blocks on the list.
+  std::size_t bytes = 0;   ///< Their sizes, headers included.
+
+  /// Counts \p block in.
+  void add(const BlockHeader& block) noexcept {
+    ++blocks;
+    bytes += block_size(block);
+  }
+  /// Counts \p block out.
+  void remove(const BlockHeader& block) noexcept {
+    --blocks;
+    bytes -= block_size(block);
+  }
+};
+
 /// A fresh block carved at the break, and the free filler block in front of
 /// it when its payload needed more alignment than the break had.
 struct Extension {
@@ -121,11 +140,15 @@ class BlockHeap {
   /// The start map (for check() and the chapter's demo).
   [[nodiscard]] const BlockStartMap& starts() const noexcept { return starts_; }
 
+  /// Begins a free block of \p size bytes at \p at and records its start.
+  /// extend() uses it at the break; from chapter 3 on, splitting uses it to
+  /// begin a block inside an old one. Precondition: [at, at + size) lies in
+  /// [begin(), brk()) or is being carved at the break.
+  BlockHeader* start_block(std::byte* at, std::size_t size) noexcept;
+
  private:
   /// Carves the start map, the break's first allocation.
   void carve_start_map() noexcept;
-  /// Begins a free block of \p size bytes at \p at and records its start.
-  BlockHeader* start_block(std::byte* at, std::size_t size) noexcept;
 
   BumpAllocator break_;          ///< The program break: hands out the map, then every block.
   BlockStartMap starts_;         ///< One bit per cell: set where a block starts.

@@ -3,8 +3,8 @@
 namespace heaplab {
 
 // [explicit_first_fit]
-BlockHeader* ExplicitFreeList::take_first_fit(const BlockHeap& /*heap*/, std::size_t request,
-                                              std::size_t align, std::size_t& visited) noexcept {
+BlockHeader* ExplicitFreeList::take(BlockHeap& /*heap*/, std::size_t request, std::size_t align,
+                                    std::size_t& visited) noexcept {
   BlockHeader* previous = nullptr;
   for (BlockHeader* block = head_; block != nullptr; block = next(*block)) {
     ++visited;

@@ -41,14 +41,29 @@ class ExplicitFreeList {
   void insert(BlockHeader& block) noexcept {
     ::new (payload_of(&block)) Link{head_};
     head_ = &block;
+    tally_.add(block);
   }
 
-  /// Unlinks and returns the first free block on the list that can serve
-  /// \p request bytes aligned to \p align, whole; null if none can. Adds
-  /// the number of blocks looked at to \p visited.
-  [[nodiscard]] BlockHeader* take_first_fit(const BlockHeap& heap, std::size_t request,
-                                            std::size_t align, std::size_t& visited) noexcept;
+  /// First fit: unlinks and returns the first free block on the list that
+  /// can serve \p request bytes aligned to \p align, whole; null if none
+  /// can. Adds the number of blocks looked at to \p visited.
+  [[nodiscard]] BlockHeader* take(BlockHeap& heap, std::size_t request, std::size_t align,
+                                  std::size_t& visited) noexcept;
 
+  /// Unlinks \p block, which follows \p previous on the list (null:
+  /// \p block is the head). With one link per block, only a walk from the
+  /// head knows `previous`, which is why take() keeps it as it goes.
+  void unlink(BlockHeader* previous, BlockHeader& block) noexcept {
+    if (previous == nullptr) {
+      head_ = next(block);
+    } else {
+      link_of(*previous).next = next(block);
+    }
+    tally_.remove(block);
+  }
+
+  /// How many blocks, and bytes, the list holds.
+  [[nodiscard]] const FreeTally& tally() const noexcept { return tally_; }
   /// The block at the head of the list (null when empty).
   [[nodiscard]] BlockHeader* head() const noexcept { return head_; }
   /// The block after \p block on the list (null at the end).
@@ -76,16 +91,8 @@ class ExplicitFreeList {
     return *std::launder(reinterpret_cast<Link*>(payload_of(&block)));
   }
 
-  /// Unlinks \p block, which follows \p previous (null: \p block is the head).
-  void unlink(BlockHeader* previous, BlockHeader& block) noexcept {
-    if (previous == nullptr) {
-      head_ = next(block);
-    } else {
-      link_of(*previous).next = next(block);
-    }
-  }
-
   BlockHeader* head_ = nullptr;  ///< The most recently freed block. Invariant: every block on the list is free.
+  FreeTally tally_;              ///< Invariant: the number and bytes of the blocks on the list.
 };
 
 }  // namespace heaplab

@@ -32,18 +32,13 @@ BlockHeader* FreeListAllocator<FreeBlocks>::find_block(std::size_t size, std::si
 template <class FreeBlocks>
 BlockHeader* FreeListAllocator<FreeBlocks>::take_free_block(std::size_t size, std::size_t align) noexcept {
   ++lifetime_.searches;
-  BlockHeader* const block = free_.take_first_fit(heap_, size, align, lifetime_.blocks_visited);
-  if (block != nullptr) {
-    --live_.free_blocks;
-    live_.free_bytes -= block_size(*block);
-  }
-  return block;
+  return free_.take(heap_, size, align, lifetime_.blocks_visited);
 }
 
 template <class FreeBlocks>
 BlockHeader* FreeListAllocator<FreeBlocks>::carve_block(std::size_t size, std::size_t align) noexcept {
   const Extension grown = heap_.extend(block_size_for(size), align);
-  if (grown.filler != nullptr) add_free(*grown.filler);
+  if (grown.filler != nullptr) free_.insert(*grown.filler);
   return grown.block;
 }
 
@@ -73,16 +68,9 @@ void FreeListAllocator<FreeBlocks>::release(BlockHeader& block) noexcept {
   live_.requested -= block.requested;
   live_.payload_bytes -= payload_capacity(block);
   mark_free(block);
-  add_free(block);
+  free_.insert(block);
 }
 // [deallocate]
-
-template <class FreeBlocks>
-void FreeListAllocator<FreeBlocks>::add_free(BlockHeader& block) noexcept {
-  free_.insert(block);
-  ++live_.free_blocks;
-  live_.free_bytes += block_size(block);
-}
 
 // [reallocate]
 template <class FreeBlocks>
@@ -137,8 +125,8 @@ FreeListStats FreeListAllocator<FreeBlocks>::stats() const noexcept {
   s.allocations = lifetime_.allocations;
   s.exhausted = lifetime_.exhausted;
   s.rejected = lifetime_.rejected;
-  s.free_blocks = live_.free_blocks;
-  s.free_bytes = live_.free_bytes;
+  s.free_blocks = free_.tally().blocks;
+  s.free_bytes = free_.tally().bytes;
   s.payload_bytes = live_.payload_bytes;
   s.header_bytes = live_.allocated_blocks * kHeaderSize;
   s.searches = lifetime_.searches;
@@ -155,8 +143,8 @@ CheckResult FreeListAllocator<FreeBlocks>::check() const noexcept {
   const bool stats_agree = census.allocated_blocks == live_.allocated_blocks &&
                            census.requested == live_.requested &&
                            census.payload_bytes == live_.payload_bytes &&
-                           census.free_blocks == live_.free_blocks &&
-                           census.free_bytes == live_.free_bytes;
+                           census.free_blocks == free_.tally().blocks &&
+                           census.free_bytes == free_.tally().bytes;
   if (!stats_agree) return CheckResult::fail("stats agree with the walk", heap_.used());
   return CheckResult::pass();
 }

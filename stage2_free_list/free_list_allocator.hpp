@@ -111,8 +111,6 @@ class FreeListAllocator {
     std::size_t allocated_blocks = 0;  ///< Blocks handed out.
     std::size_t requested = 0;         ///< Requested bytes of those blocks.
     std::size_t payload_bytes = 0;     ///< Payload capacity of those blocks.
-    std::size_t free_blocks = 0;       ///< Blocks that are free.
-    std::size_t free_bytes = 0;        ///< Bytes of those blocks.
   };
   /// The numbers that only ever grow.
   struct LifetimeCounts {
@@ -126,7 +124,7 @@ class FreeListAllocator {
 
   /// Finds a free block for the request, or carves one; null if neither works.
   BlockHeader* find_block(std::size_t size, std::size_t align) noexcept;
-  /// Takes the first free block that fits off the free list (or null).
+  /// Takes a free block that fits off the free list (or null).
   BlockHeader* take_free_block(std::size_t size, std::size_t align) noexcept;
   /// Carves a block at the break (or null); a filler in front becomes free.
   BlockHeader* carve_block(std::size_t size, std::size_t align) noexcept;
@@ -134,12 +132,10 @@ class FreeListAllocator {
   void* hand_out(BlockHeader& block, std::size_t size) noexcept;
   /// Marks the allocated \p block free and puts it on the free list.
   void release(BlockHeader& block) noexcept;
-  /// Counts \p block, which has just become free, as free.
-  void add_free(BlockHeader& block) noexcept;
 
   BlockHeap heap_;           ///< The blocks and the break.
-  FreeBlocks free_;          ///< The free blocks. Invariant: exactly the blocks not marked allocated.
-  LiveCounts live_;          ///< Invariant: equal to a census of heap_ (see check()).
+  FreeBlocks free_;          ///< The free blocks and their tally. Invariant: exactly the blocks not marked allocated.
+  LiveCounts live_;          ///< Invariant: equal to a census of heap_'s allocated blocks (see check()).
   LifetimeCounts lifetime_;  ///< Never decrease.
 };
 

@@ -3,11 +3,14 @@
 namespace heaplab {
 
 // [implicit_first_fit]
-BlockHeader* ImplicitFreeList::take_first_fit(const BlockHeap& heap, std::size_t request,
-                                              std::size_t align, std::size_t& visited) noexcept {
+BlockHeader* ImplicitFreeList::take(BlockHeap& heap, std::size_t request, std::size_t align,
+                                    std::size_t& visited) noexcept {
   for (BlockHeader* block = heap.first(); block != nullptr; block = heap.after(block)) {
     ++visited;
-    if (!is_allocated(*block) && can_serve(*block, request, align)) return block;
+    if (!is_allocated(*block) && can_serve(*block, request, align)) {
+      tally_.remove(*block);
+      return block;
+    }
   }
   return nullptr;
 }

@@ -32,19 +32,27 @@ class ImplicitFreeList {
   static constexpr std::string_view kAllocatorName = "ImplicitListAllocator";
 
   /// Nothing to link: the cleared allocated bit is all the list there is.
-  void insert(BlockHeader& /*block*/) noexcept {}
+  /// Only the tally changes.
+  void insert(BlockHeader& block) noexcept { tally_.add(block); }
 
-  /// Returns the first block in address order that is free and can serve
-  /// \p request bytes aligned to \p align, whole; null if none can. Adds
-  /// the number of blocks looked at, allocated ones included, to \p visited.
-  [[nodiscard]] BlockHeader* take_first_fit(const BlockHeap& heap, std::size_t request,
-                                            std::size_t align, std::size_t& visited) noexcept;
+  /// First fit: returns the first block in address order that is free and
+  /// can serve \p request bytes aligned to \p align, whole; null if none
+  /// can. Adds the number of blocks looked at, allocated ones included, to
+  /// \p visited.
+  [[nodiscard]] BlockHeader* take(BlockHeap& heap, std::size_t request, std::size_t align,
+                                  std::size_t& visited) noexcept;
+
+  /// How many blocks, and bytes, are free.
+  [[nodiscard]] const FreeTally& tally() const noexcept { return tally_; }
 
   /// Always passes: the heap walk of BlockHeap::check() already verifies
   /// everything this list consists of.
   [[nodiscard]] CheckResult check(const BlockHeap& /*heap*/, std::size_t /*free_blocks*/) const noexcept {
     return CheckResult::pass();
   }
+
+ private:
+  FreeTally tally_;  ///< Invariant: the number and bytes of the free blocks.
 };
 
 }  // namespace heaplab
