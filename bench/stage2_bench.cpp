@@ -26,8 +26,9 @@
 // - Every pointer goes through keep() (rule 1): no allocate + free pair can
 //   be deleted. keep() also makes every side keep its state in memory
 //   (rule 2). For these allocators that costs nothing extra: allocate() and
-//   deallocate() are calls into another file (free_list_allocator.cpp),
-//   exactly as malloc and free are calls into libc, so none of them could
+//   deallocate() are calls into another file (free_list_allocator.cpp
+//   instantiates them), exactly as malloc and free are calls into libc, so
+//   none of them could
 //   keep its state in registers across a call anyway. That is why stage 2
 //   has no "tight loop" rows.
 // - Pairs and batches time 1024 blocks per iteration (rule 3), and one item

@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 #include "stage1_static_bump/align.hpp"
@@ -63,6 +64,18 @@ static_assert(kMinPayload % kBlockGranularity == 0);
 /// Precondition: `request <= kMaxRequest`, so nothing here can wrap.
 [[nodiscard]] constexpr std::size_t block_size_for(std::size_t request) noexcept {
   return kHeaderSize + std::max(round_up(request, kBlockGranularity), kMinPayload);
+}
+
+/// Bytes to leave in front of a block that starts at \p block_address so
+/// that its payload is aligned to \p align (a power of two, at least 8):
+/// 0 when it already is. A gap is never smaller than a block, because it
+/// must become a free block of its own for the heap to keep tiling, so a
+/// gap that would be too small grows by one alignment step (enough, since
+/// the step is then at least 16 and the gap at least 8).
+[[nodiscard]] constexpr std::size_t front_gap(std::uintptr_t block_address, std::size_t align) noexcept {
+  std::size_t gap = padding_to_align(block_address + kHeaderSize, align);
+  if (gap != 0 && gap < kMinBlockSize) gap += align;
+  return gap;
 }
 
 /// The block size recorded in \p header, without its flag bits.

@@ -35,11 +35,8 @@ BlockHeader* BlockHeap::start_block(std::byte* at, std::size_t size) noexcept {
 // [extend]
 Extension BlockHeap::extend(std::size_t size, std::size_t align) noexcept {
   std::byte* const at = brk();
-  // The payload starts kHeaderSize bytes into the block. A gap in front of
-  // the block must be a block itself (or the heap would no longer tile), so
-  // a gap too small for one grows by a whole alignment step.
-  std::size_t gap = padding_to_align(address_of(at) + kHeaderSize, align);
-  if (gap != 0 && gap < kMinBlockSize) gap += align;
+  // A gap in front of the block becomes a free filler block of its own.
+  const std::size_t gap = front_gap(address_of(at), align);
   // Compare with the room left rather than compute at + gap + size, which
   // could wrap around for absurd sizes and alignments.
   const std::size_t room = break_.remaining();

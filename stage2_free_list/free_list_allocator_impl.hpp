@@ -1,0 +1,159 @@
+/// \file
+/// The member functions of heaplab::FreeListAllocator, in a header so that
+/// every chapter can instantiate the allocator over its own free list:
+/// chapter 2 over its two lists (free_list_allocator.cpp), chapter 3 over
+/// its placement policies. Include it only where the allocator is
+/// instantiated; everyone else includes free_list_allocator.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+
+#include "stage1_static_bump/bump_allocator.hpp"
+#include "stage2_free_list/free_list_allocator.hpp"
+
+namespace heaplab {
+
+// [allocate]
+template <class FreeBlocks>
+void* FreeListAllocator<FreeBlocks>::allocate(std::size_t size, std::size_t align) noexcept {
+  if (!is_valid_request(size, align)) {
+    ++lifetime_.rejected;
+    return nullptr;
+  }
+  BlockHeader* const block = find_block(size, std::max(align, kDefaultAlignment));
+  if (block == nullptr) {
+    ++lifetime_.exhausted;
+    return nullptr;
+  }
+  return hand_out(*block, size);
+}
+
+template <class FreeBlocks>
+BlockHeader* FreeListAllocator<FreeBlocks>::find_block(std::size_t size, std::size_t align) noexcept {
+  if (BlockHeader* const reused = take_free_block(size, align)) return reused;
+  return carve_block(size, align);
+}
+// [allocate]
+
+template <class FreeBlocks>
+BlockHeader* FreeListAllocator<FreeBlocks>::take_free_block(std::size_t size, std::size_t align) noexcept {
+  ++lifetime_.searches;
+  return free_.take(heap_, size, align, lifetime_.blocks_visited);
+}
+
+template <class FreeBlocks>
+BlockHeader* FreeListAllocator<FreeBlocks>::carve_block(std::size_t size, std::size_t align) noexcept {
+  const Extension grown = heap_.extend(block_size_for(size), align);
+  if (grown.filler != nullptr) free_.insert(*grown.filler);
+  return grown.block;
+}
+
+template <class FreeBlocks>
+void* FreeListAllocator<FreeBlocks>::hand_out(BlockHeader& block, std::size_t size) noexcept {
+  mark_allocated(block, size);
+  ++live_.allocated_blocks;
+  live_.requested += size;
+  live_.payload_bytes += payload_capacity(block);
+  ++lifetime_.allocations;
+  lifetime_.peak_requested = std::max(lifetime_.peak_requested, live_.requested);
+  return payload_of(&block);
+}
+
+// [deallocate]
+template <class FreeBlocks>
+void FreeListAllocator<FreeBlocks>::deallocate(void* p) noexcept {
+  if (p == nullptr) return;
+  if (BlockHeader* const block = heap_.allocated_block(p, "FreeListAllocator::deallocate")) {
+    release(*block);
+  }
+}
+
+template <class FreeBlocks>
+void FreeListAllocator<FreeBlocks>::release(BlockHeader& block) noexcept {
+  --live_.allocated_blocks;
+  live_.requested -= block.requested;
+  live_.payload_bytes -= payload_capacity(block);
+  mark_free(block);
+  free_.insert(block);
+}
+// [deallocate]
+
+// [reallocate]
+template <class FreeBlocks>
+void* FreeListAllocator<FreeBlocks>::reallocate(void* p, std::size_t size) noexcept {
+  if (p == nullptr) return allocate(size);
+  BlockHeader* const block = heap_.allocated_block(p, "FreeListAllocator::reallocate");
+  if (block == nullptr) return nullptr;  // misuse, reported
+  if (!is_valid_request(size, kDefaultAlignment)) {
+    ++lifetime_.rejected;
+    return nullptr;
+  }
+  // Big enough already: only the request changes.
+  if (size <= payload_capacity(*block)) {
+    live_.requested = live_.requested - block->requested + size;
+    lifetime_.peak_requested = std::max(lifetime_.peak_requested, live_.requested);
+    block->requested = size;
+    return p;
+  }
+  // Move: allocate first, so that a failure leaves the old block intact.
+  void* const moved = allocate(size);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, p, block->requested);  // requested < size here
+  release(*block);
+  return moved;
+}
+// [reallocate]
+
+template <class FreeBlocks>
+void* FreeListAllocator<FreeBlocks>::allocate_zeroed(std::size_t count, std::size_t size) noexcept {
+  // count * size must not wrap around: calloc(2^33, 2^33) is a bug, not 0.
+  if (count != 0 && size > kMaxRequest / count) {
+    ++lifetime_.rejected;
+    return nullptr;
+  }
+  const std::size_t bytes = count * size;
+  void* const p = allocate(bytes);
+  // A reused block holds old data; a fresh one may too (a caller's region).
+  if (p != nullptr) std::memset(p, 0, bytes);
+  return p;
+}
+
+template <class FreeBlocks>
+FreeListStats FreeListAllocator<FreeBlocks>::stats() const noexcept {
+  FreeListStats s;
+  s.capacity = heap_.capacity();
+  s.used = heap_.used();
+  s.requested = live_.requested;
+  s.padding = s.used - s.requested;
+  s.live_allocations = live_.allocated_blocks;
+  s.high_water = s.used;  // the break never moves back in this chapter
+  s.peak_requested = lifetime_.peak_requested;
+  s.allocations = lifetime_.allocations;
+  s.exhausted = lifetime_.exhausted;
+  s.rejected = lifetime_.rejected;
+  s.free_blocks = free_.tally().blocks;
+  s.free_bytes = free_.tally().bytes;
+  s.payload_bytes = live_.payload_bytes;
+  s.header_bytes = live_.allocated_blocks * kHeaderSize;
+  s.searches = lifetime_.searches;
+  s.blocks_visited = lifetime_.blocks_visited;
+  return s;
+}
+
+template <class FreeBlocks>
+CheckResult FreeListAllocator<FreeBlocks>::check() const noexcept {
+  BlockCensus census;
+  if (const CheckResult blocks = heap_.check(census); !blocks) return blocks;
+  if (const CheckResult list = free_.check(heap_, census.free_blocks); !list) return list;
+  // The counters kept on the way must match what the walk found.
+  const bool stats_agree = census.allocated_blocks == live_.allocated_blocks &&
+                           census.requested == live_.requested &&
+                           census.payload_bytes == live_.payload_bytes &&
+                           census.free_blocks == free_.tally().blocks &&
+                           census.free_bytes == free_.tally().bytes;
+  if (!stats_agree) return CheckResult::fail("stats agree with the walk", heap_.used());
+  return CheckResult::pass();
+}
+
+}  // namespace heaplab
