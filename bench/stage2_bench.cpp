@@ -28,9 +28,8 @@
 //   (rule 2). For these allocators that costs nothing extra: allocate() and
 //   deallocate() are calls into another file (free_list_allocator.cpp
 //   instantiates them), exactly as malloc and free are calls into libc, so
-//   none of them could
-//   keep its state in registers across a call anyway. That is why stage 2
-//   has no "tight loop" rows.
+//   none of them could keep its state in registers across a call anyway.
+//   That is why stage 2 has no "tight loop" rows.
 // - Pairs and batches time 1024 blocks per iteration (rule 3), and one item
 //   is one block allocated and freed, so a pair and a batch item compare.
 // - Batches and hole layouts are built before the timed loop. Every timed
