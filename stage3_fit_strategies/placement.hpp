@@ -1,0 +1,198 @@
+/// \file
+/// Placement policies: which free block serves a request.
+///
+///     free list:  head -> [ 64 ] -> [ 200 ] -> [ 48 ] -> [ 128 ] -> null
+///     a request that needs a 48-byte block:
+///       first fit   takes [ 64 ]   the first block that fits
+///       next fit    takes the first that fits *after the block where the
+///                   last search stopped*, wrapping round to the head
+///       best fit    takes [ 48 ]   the smallest that fits (and stops at once:
+///                                  an exact fit cannot be beaten)
+///       worst fit   takes [ 200 ]  the largest, so that what is left over
+///                                  is large enough to be useful
+///
+/// Each policy walks chapter 2's explicit free list and returns its choice
+/// with the block before it (unlinking needs it: the list has one link per
+/// block). Ties go to the block met first. The splitting that follows the
+/// choice is the same for every policy (fit_free_list.hpp).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "stage1_static_bump/align.hpp"
+#include "stage2_free_list/block.hpp"
+#include "stage2_free_list/explicit_free_list.hpp"
+
+namespace heaplab {
+
+/// How a free block would serve a request: the gap it keeps in front of the
+/// handed-out block (for alignment) and the size of the block handed out.
+///
+///     chosen free block
+///     +-------------+-------------------------+--------------------+
+///     |  front gap  |  needed: header+payload |  tail              |
+///     +-------------+-------------------------+--------------------+
+///     stays free      handed out                free if >= minimum
+///     (0 or >= 24)                              block, else kept by
+///                                               the allocation
+struct Placement {
+  bool fits = false;          ///< The block is large enough.
+  std::size_t front_gap = 0;  ///< Bytes in front of the handed-out block: 0 or at least kMinBlockSize.
+  std::size_t needed = 0;     ///< Size of the block handed out, before an unsplittable tail joins it.
+
+  /// Bytes of the free block of \p block_bytes left over: 0 for an exact fit.
+  /// Precondition: fits.
+  [[nodiscard]] constexpr std::size_t leftover(std::size_t block_bytes) const noexcept {
+    return block_bytes - front_gap - needed;
+  }
+};
+
+/// Where a request of \p request bytes aligned to \p align would go in the
+/// free block \p block. Precondition: `request <= kMaxRequest`.
+[[nodiscard]] inline Placement place_in(BlockHeader& block, std::size_t request,
+                                        std::size_t align) noexcept {
+  const std::size_t size = block_size(block);
+  const std::size_t gap = front_gap(address_of(block_start(&block)), align);
+  const std::size_t needed = block_size_for(request);
+  // Compare with what is left rather than add: for an absurd alignment the
+  // gap alone can be close to 2^63, and gap + needed could wrap around.
+  const bool fits = gap <= size && needed <= size - gap;
+  return {fits, gap, needed};
+}
+
+/// A search's answer: the chosen block and the block before it on the list
+/// (null when the chosen block is the head). No block: nothing fits.
+struct Choice {
+  BlockHeader* previous = nullptr;  ///< The block before `block` on the list, or null.
+  BlockHeader* block = nullptr;     ///< The chosen block, or null.
+};
+
+// [first_fit]
+/// First fit: the first block on the list that fits.
+struct FirstFit {
+  /// The name of the allocator that uses this policy.
+  static constexpr std::string_view kAllocatorName = "FirstFitAllocator";
+
+  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
+  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
+                std::size_t& visited) noexcept {
+    BlockHeader* previous = nullptr;
+    for (BlockHeader* block = list.head(); block != nullptr;
+         previous = block, block = ExplicitFreeList::next(*block)) {
+      ++visited;
+      if (place_in(*block, request, align).fits) return {previous, block};
+    }
+    return {};
+  }
+  /// Nothing to forget: first fit keeps no position.
+  void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}
+};
+// [first_fit]
+
+// [next_fit]
+/// Next fit: first fit that starts where the last search stopped (the
+/// *rover*), wrapping round to the head, so that searches spread over the
+/// list instead of crowding its front.
+class NextFit {
+ public:
+  /// The name of the allocator that uses this policy.
+  static constexpr std::string_view kAllocatorName = "NextFitAllocator";
+
+  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
+  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
+                std::size_t& visited) noexcept {
+    // From the block after the rover to the end of the list ...
+    BlockHeader* previous = rover_;
+    for (BlockHeader* block = rover_ == nullptr ? list.head() : ExplicitFreeList::next(*rover_);
+         block != nullptr; previous = block, block = ExplicitFreeList::next(*block)) {
+      ++visited;
+      if (place_in(*block, request, align).fits) return stop_at({previous, block});
+    }
+    if (rover_ == nullptr) return {};  // the first loop began at the head: it saw every block
+    // ... then from the head round to the rover itself.
+    previous = nullptr;
+    for (BlockHeader* block = list.head(); block != nullptr;
+         previous = block, block = ExplicitFreeList::next(*block)) {
+      ++visited;
+      if (place_in(*block, request, align).fits) return stop_at({previous, block});
+      if (block == rover_) break;
+    }
+    return {};
+  }
+
+  /// Keeps the rover valid when \p block, which follows \p previous, leaves
+  /// the list: a rover on \p block steps back to \p previous.
+  void forget(BlockHeader* previous, BlockHeader& block) noexcept {
+    if (rover_ == &block) rover_ = previous;
+  }
+
+  /// The block after which the next search starts (null: at the head).
+  [[nodiscard]] BlockHeader* rover() const noexcept { return rover_; }
+
+ private:
+  /// Records where this search stopped and returns \p choice. The chosen
+  /// block is about to leave the list, so the rover stays on the block
+  /// before it: the next search starts with the chosen block's successor.
+  Choice stop_at(Choice choice) noexcept {
+    rover_ = choice.previous;
+    return choice;
+  }
+
+  BlockHeader* rover_ = nullptr;  ///< Invariant: null, or a block on the list.
+};
+// [next_fit]
+
+// [best_fit]
+/// Best fit: the smallest block that fits; an exact fit ends the search.
+struct BestFit {
+  /// The name of the allocator that uses this policy.
+  static constexpr std::string_view kAllocatorName = "BestFitAllocator";
+
+  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
+  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
+                std::size_t& visited) noexcept {
+    Choice best;
+    BlockHeader* previous = nullptr;
+    for (BlockHeader* block = list.head(); block != nullptr;
+         previous = block, block = ExplicitFreeList::next(*block)) {
+      ++visited;
+      const Placement placement = place_in(*block, request, align);
+      if (!placement.fits) continue;
+      if (best.block == nullptr || block_size(*block) < block_size(*best.block)) {
+        best = {previous, block};
+        if (placement.leftover(block_size(*block)) == 0) break;  // nothing beats an exact fit
+      }
+    }
+    return best;
+  }
+  /// Nothing to forget: best fit keeps no position.
+  void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}
+};
+// [best_fit]
+
+/// Worst fit: the largest block that fits.
+struct WorstFit {
+  /// The name of the allocator that uses this policy.
+  static constexpr std::string_view kAllocatorName = "WorstFitAllocator";
+
+  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
+  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
+                std::size_t& visited) noexcept {
+    Choice worst;
+    BlockHeader* previous = nullptr;
+    for (BlockHeader* block = list.head(); block != nullptr;
+         previous = block, block = ExplicitFreeList::next(*block)) {
+      ++visited;
+      if (!place_in(*block, request, align).fits) continue;
+      if (worst.block == nullptr || block_size(*block) > block_size(*worst.block)) {
+        worst = {previous, block};
+      }
+    }
+    return worst;
+  }
+  /// Nothing to forget: worst fit keeps no position.
+  void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}
+};
+
+}  // namespace heaplab
