@@ -33,6 +33,7 @@
 #include "stage1_static_bump/static_heap.hpp"
 #include "stage1_static_bump/synchronized.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
+#include "stage3_fit_strategies/fit_allocators.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/test_chunk_source.hpp"
 
@@ -143,20 +144,47 @@ struct SynchronizedExplicitList {
   Synchronized<ExplicitListAllocator> heap{memory.bytes()};
 };
 
+// ---- Stage 3 -------------------------------------------------------------
+//
+// The four placement policies over page-aligned regions, for the same
+// reason as stage 2's: a seed of the model test replays exactly.
+
+/// An allocator of chapter 3 (FirstFitAllocator, ...) over a caller-provided region.
+template <class FitAllocator>
+struct FitOverSpan {
+  using allocator_type = FitAllocator;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  FitAllocator heap{memory.bytes()};
+};
+
+/// First fit with splitting over a caller-provided region.
+using FirstFitOverSpan = FitOverSpan<FirstFitAllocator>;
+/// Next fit with splitting over a caller-provided region.
+using NextFitOverSpan = FitOverSpan<NextFitAllocator>;
+/// Best fit with splitting over a caller-provided region.
+using BestFitOverSpan = FitOverSpan<BestFitAllocator>;
+/// Worst fit with splitting over a caller-provided region.
+using WorstFitOverSpan = FitOverSpan<WorstFitAllocator>;
+
 // ---- The lists the shared suites run over ----------------------------------
 
 /// Every allocator of the course: the contract suite (contract_tests.cpp).
 using ContractAllocators =
     std::tuple<BumpOverSpan, BumpOnStaticHeap, AtomicBumpOverSpan, ArenaOverBudget, SynchronizedBump,
                ExplicitListOverSpan, ImplicitListOverSpan, ExplicitListOnStaticHeap,
-               SynchronizedExplicitList>;
+               SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
+               WorstFitOverSpan>;
 
 /// Every allocator that gives single blocks back and resizes them
 /// (heaplab::Reallocating): the model-based random test (model_tests.cpp)
 /// and the reallocation part of the contract suite.
 using ReallocatingAllocators =
     std::tuple<ExplicitListOverSpan, ImplicitListOverSpan, ExplicitListOnStaticHeap,
-               SynchronizedExplicitList>;
+               SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
+               WorstFitOverSpan>;
 
 }  // namespace heaplab::testing
 
@@ -170,3 +198,7 @@ TYPE_TO_STRING_AS("stage2: ImplicitListAllocator over a span", heaplab::testing:
 TYPE_TO_STRING_AS("stage2: ExplicitListAllocator on the static heap",
                   heaplab::testing::ExplicitListOnStaticHeap);
 TYPE_TO_STRING_AS("stage2: Synchronized ExplicitListAllocator", heaplab::testing::SynchronizedExplicitList);
+TYPE_TO_STRING_AS("stage3: FirstFitAllocator over a span", heaplab::testing::FirstFitOverSpan);
+TYPE_TO_STRING_AS("stage3: NextFitAllocator over a span", heaplab::testing::NextFitOverSpan);
+TYPE_TO_STRING_AS("stage3: BestFitAllocator over a span", heaplab::testing::BestFitOverSpan);
+TYPE_TO_STRING_AS("stage3: WorstFitAllocator over a span", heaplab::testing::WorstFitOverSpan);

@@ -29,10 +29,14 @@
 #include "stage2_free_list/block_start_map.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "tests/support/aligned_region.hpp"
+#include "tests/support/block_walk.hpp"
 #include "tests/support/blocks.hpp"
 #include "tests/support/recording_handler.hpp"
 
 namespace {
+
+using heaplab::testing::check_stats_against_walk;
+using heaplab::testing::walk;
 
 using namespace heaplab;
 using heaplab::testing::AlignedRegion;
@@ -115,13 +119,6 @@ class ScopedPatch {
   T saved_;   ///< The bytes that were there before.
 };
 
-/// Every block of \p heap, as its block walk reports them.
-template <class A>
-std::vector<BlockView> walk(const A& heap) {
-  std::vector<BlockView> views;
-  heap.for_each_block([&views](const BlockView& view) { views.push_back(view); });
-  return views;
-}
 
 /// The filler an aligned block carved at \p brk needs: the smallest gap,
 /// either 0 or a whole minimum block, that puts the payload (kHeaderSize
@@ -147,39 +144,6 @@ void check_same_free_list_stats(const FreeListStats& before, const FreeListStats
   CHECK(after.blocks_visited == before.blocks_visited);
 }
 
-/// Checks the identities of FreeListStats and that each live number equals
-/// what a block walk counts independently, so a counter that drifts from
-/// the heap is caught at the step that made it drift.
-template <class A>
-void check_stats_against_walk(const A& heap) {
-  const FreeListStats s = heap.stats();
-  heaplab::testing::check_stats_identities(s);
-  CHECK(s.used == s.header_bytes + s.payload_bytes + s.free_bytes);
-  CHECK(s.header_bytes == s.live_allocations * kHeaderSize);
-  CHECK(s.payload_bytes >= s.requested);
-  CHECK(s.high_water == s.used);  // the break never moves back in this chapter
-  std::size_t total = 0;
-  std::size_t allocated_blocks = 0;
-  std::size_t payload_bytes = 0;
-  std::size_t free_blocks = 0;
-  std::size_t free_bytes = 0;
-  for (const BlockView& view : walk(heap)) {
-    CHECK(view.offset == total);  // blocks tile the heap
-    total += view.size;
-    if (view.state == BlockState::allocated) {
-      ++allocated_blocks;
-      payload_bytes += view.size - kHeaderSize;
-    } else {
-      ++free_blocks;
-      free_bytes += view.size;
-    }
-  }
-  CHECK(total == s.used);
-  CHECK(allocated_blocks == s.live_allocations);
-  CHECK(payload_bytes == s.payload_bytes);
-  CHECK(free_blocks == s.free_blocks);
-  CHECK(free_bytes == s.free_bytes);
-}
 
 /// Checks that check() fails naming exactly \p invariant (the string in the
 /// source) at byte \p offset of the heap.
