@@ -14,6 +14,7 @@
 #include "stage1_static_bump/atomic_bump_allocator.hpp"
 #include "stage1_static_bump/bump_allocator.hpp"
 #include "stage1_static_bump/growing_arena.hpp"
+#include "stage1_static_bump/demo_output.hpp"
 #include "stage1_static_bump/heap_diagram.hpp"
 #include "stage1_static_bump/make.hpp"
 #include "stage1_static_bump/pmr_adapter.hpp"
@@ -23,12 +24,6 @@ namespace {
 
 using namespace heaplab;
 
-void heading(std::string_view title) {
-  std::printf("\n== %.*s ==\n\n", static_cast<int>(title.size()), title.data());
-}
-
-void say(std::string_view text) { std::printf("%.*s\n", static_cast<int>(text.size()), text.data()); }
-
 void print_stats(const HeapStats& s) {
   std::printf("  used %zu B (requested %zu + padding %zu), %zu live allocations, "
               "%zu refused for room, %zu rejected\n",
@@ -37,7 +32,7 @@ void print_stats(const HeapStats& s) {
 
 // [primer]
 void primer_pictures() {
-  heading("1. The primer's pictures: a 40-byte region");
+  print_heading("1. The primer's pictures: a 40-byte region");
   alignas(8) std::byte region[40];
   BumpAllocator heap(region);
   (void)heap.allocate(8);
@@ -50,7 +45,7 @@ void primer_pictures() {
 // [primer]
 
 void alignment_padding() {
-  heading("2. Sizes round up to 8; alignment may leave padding");
+  print_heading("2. Sizes round up to 8; alignment may leave padding");
   alignas(64) std::byte region[64];
   BumpAllocator heap(region);
   (void)heap.allocate(3);
@@ -70,7 +65,7 @@ struct Point {
 };
 
 void static_heap_tour(BumpAllocator& heap) {
-  heading("3. The static 10 MiB heap and the typed helpers");
+  print_heading("3. The static 10 MiB heap and the typed helpers");
   std::printf("Region: %s of static storage at %p\n", format_bytes(heap.region().size()).c_str(),
               static_cast<void*>(heap.region().data()));
   Point* p = make<Point>(heap, 1.5, -2.0);
@@ -85,7 +80,7 @@ void static_heap_tour(BumpAllocator& heap) {
 }
 
 void exhaustion_and_bad_requests(BumpAllocator& heap) {
-  heading("4. Exhaustion returns nullptr; bad requests are refused");
+  print_heading("4. Exhaustion returns nullptr; bad requests are refused");
   std::size_t served = 0;
   while (heap.allocate(std::size_t{1} << 20) != nullptr) ++served;
   std::printf("1 MiB blocks served before nullptr: %zu\n", served);
@@ -98,7 +93,7 @@ void exhaustion_and_bad_requests(BumpAllocator& heap) {
 }
 
 void reset_and_rewind(BumpAllocator& heap) {
-  heading("5. reset() and mark()/rewind()");
+  print_heading("5. reset() and mark()/rewind()");
   heap.reset();
   say("After reset():");
   say(draw_usage(heap.stats()));
@@ -113,7 +108,7 @@ void reset_and_rewind(BumpAllocator& heap) {
 }
 
 void pmr_containers(BumpAllocator& heap) {
-  heading("6. Standard containers on the bump heap (std::pmr)");
+  print_heading("6. Standard containers on the bump heap (std::pmr)");
   heap.reset();
   PmrAdapter resource(heap);
   std::pmr::string text("a pmr string, too long for the small-string buffer", &resource);
@@ -129,7 +124,7 @@ void pmr_containers(BumpAllocator& heap) {
 
 // [what_breaks_next]
 void what_breaks_next(BumpAllocator& heap) {
-  heading("7. What breaks next: memory is never reused");
+  print_heading("7. What breaks next: memory is never reused");
   heap.reset();
   // A program that only ever holds one 1 KiB buffer at a time...
   std::size_t rounds = 0;
@@ -144,7 +139,7 @@ void what_breaks_next(BumpAllocator& heap) {
 // [what_breaks_next]
 
 void growing_and_threads() {
-  heading("8. Beyond one region: a growing arena, and threads");
+  print_heading("8. Beyond one region: a growing arena, and threads");
   GrowingArena arena;  // chunks from mmap: 64 KiB, 128 KiB, 256 KiB, ...
   for (int i = 0; i < 20000; ++i) (void)arena.allocate(48);
   std::printf("20000 x 48 B in a growing arena: %zu chunks, %s reserved from mmap\n",

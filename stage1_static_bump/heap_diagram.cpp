@@ -10,13 +10,6 @@ constexpr std::size_t kBoxWidth = 16;          // characters inside one box
 constexpr std::size_t kColumn = kBoxWidth + 1; // a box and its left border
 constexpr std::string_view kIndent = "  ";
 
-/// "$000", "$018", "$A00000": offsets in the primer's hexadecimal style.
-std::string offset_label(std::size_t offset) {
-  char text[24];
-  std::snprintf(text, sizeof text, "$%03zX", offset);
-  return text;
-}
-
 /// \p text centred in a box, the extra space on the right as in the primer.
 std::string centred(std::string_view text) {
   const std::size_t shown = std::min(text.size(), kBoxWidth);
@@ -34,7 +27,7 @@ void draw_row(std::string& out, std::span<const std::string_view> labels, std::s
   std::string text(kIndent);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     offsets.resize(kIndent.size() + i * kColumn, ' ');
-    offsets += offset_label(first_offset + i * kCellBytes);
+    offsets += format_offset(first_offset + i * kCellBytes);
     border += '+' + std::string(kBoxWidth, '-');
     blank += '|' + std::string(kBoxWidth, ' ');
     text += '|' + centred(labels[i]);
@@ -49,6 +42,12 @@ void draw_row(std::string& out, std::span<const std::string_view> labels, std::s
 }
 
 }  // namespace
+
+std::string format_offset(std::size_t offset) {
+  char text[24];
+  std::snprintf(text, sizeof text, "$%03zX", offset);
+  return text;
+}
 
 std::string_view cell_label(BlockState state) noexcept {
   return state == BlockState::allocated ? "Allocated" : "Free";

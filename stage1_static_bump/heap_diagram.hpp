@@ -31,6 +31,10 @@ namespace heaplab {
 /// Bytes per cell in every heap picture of the course.
 inline constexpr std::size_t kCellBytes = 8;
 
+/// "$000", "$018", "$A00000": a byte offset in the primer's hexadecimal
+/// style, as the pictures label their cells.
+[[nodiscard]] std::string format_offset(std::size_t offset);
+
 /// Label of a cell in a block of state \p state: "Allocated" or "Free".
 [[nodiscard]] std::string_view cell_label(BlockState state) noexcept;
 

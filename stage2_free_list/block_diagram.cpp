@@ -13,13 +13,6 @@ namespace {
 static_assert(kBlockGranularity == kCellBytes, "every block is a whole number of picture cells");
 static_assert(kHeaderSize == 2 * kCellBytes, "a header is drawn as two cells: size, requested");
 
-/// "$040": an offset in the primer's hexadecimal style.
-std::string offset_text(std::size_t offset) {
-  char text[24];
-  std::snprintf(text, sizeof text, "$%03zX", offset);
-  return text;
-}
-
 /// The first header cell: "size 32 | A" or "size 48 | F".
 std::string size_cell(const BlockHeader& header) {
   return "size " + std::to_string(block_size(header)) + (is_allocated(header) ? " | A" : " | F");
@@ -33,7 +26,7 @@ std::string requested_cell(const BlockHeader& header) {
 /// The link a free block keeps on an explicit list: "next $040" or "next null".
 std::string link_cell(const BlockHeap& heap, BlockHeader& block) {
   const BlockHeader* const next = ExplicitFreeList::next(block);
-  return next == nullptr ? "next null" : "next " + offset_text(heap.offset_of(next));
+  return next == nullptr ? "next null" : "next " + format_offset(heap.offset_of(next));
 }
 
 /// One label per cell from begin() to the break; \p shows_links says whether
@@ -83,7 +76,7 @@ std::string draw_blocks(const ImplicitListAllocator& allocator, std::size_t cell
 std::string draw_free_list(const ExplicitListAllocator& allocator) {
   std::string line = "free list: head";
   allocator.free_list().for_each([&](BlockHeader& block) {
-    line += " -> " + offset_text(allocator.heap().offset_of(&block));
+    line += " -> " + format_offset(allocator.heap().offset_of(&block));
   });
   return line + " -> null";
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stage1_static_bump/demo_output.hpp"
 #include "stage1_static_bump/heap_diagram.hpp"
 #include "stage1_static_bump/misuse.hpp"
 #include "stage2_free_list/block.hpp"
@@ -23,18 +24,8 @@ namespace {
 
 using namespace heaplab;
 
-void heading(std::string_view title) {
-  std::printf("\n== %.*s ==\n\n", static_cast<int>(title.size()), title.data());
-}
-
-void say(std::string_view text) { std::printf("%.*s\n", static_cast<int>(text.size()), text.data()); }
-
 /// "$030": where \p p lies in \p heap, as the pictures label it.
-std::string offset(const BlockHeap& heap, const void* p) {
-  char text[24];
-  std::snprintf(text, sizeof text, "$%03zX", heap.offset_of(p));
-  return text;
-}
+std::string offset(const BlockHeap& heap, const void* p) { return format_offset(heap.offset_of(p)); }
 
 /// Where the block of \p payload starts: the offset the pictures and the
 /// free list show for it (the payload itself is 16 bytes further).
@@ -61,7 +52,7 @@ void print_check(const CheckResult& result) {
 
 // [header_bits]
 void header_layout() {
-  heading("1. The header in front of every block");
+  print_heading("1. The header in front of every block");
   alignas(8) std::byte region[64];
   ExplicitListAllocator heap(region);
   void* const p = heap.allocate(20);
@@ -85,7 +76,7 @@ void header_layout() {
 // [header_bits]
 
 void metadata_cost() {
-  heading("2. What the metadata costs");
+  print_heading("2. What the metadata costs");
   say("Each request below is allocated alone on a fresh heap; the numbers are that");
   say("heap's stats(). Overhead = block bytes - requested bytes.");
   say("");
@@ -108,7 +99,7 @@ void metadata_cost() {
 
 // [three_blocks]
 void three_blocks(ExplicitListAllocator& heap, void*& a, void*& b, void*& c) {
-  heading("3. Three blocks; free the middle one");
+  print_heading("3. Three blocks; free the middle one");
   a = heap.allocate(16);  // a 32-byte block: 16 header + 16 payload
   b = heap.allocate(32);  // a 48-byte block
   c = heap.allocate(8);   // a 24-byte block, the smallest there is
@@ -124,7 +115,7 @@ void three_blocks(ExplicitListAllocator& heap, void*& a, void*& b, void*& c) {
 
 // [lifo_reuse]
 void free_and_reuse(ExplicitListAllocator& heap, void*& a, void*& b, void*& c) {
-  heading("4. Free blocks are reused, last freed first (LIFO)");
+  print_heading("4. Free blocks are reused, last freed first (LIFO)");
   const void* const old_b = b;
   b = heap.allocate(32);
   std::printf("allocate(32) again gets the block at %s, b's old block (same pointer: %s);\n"
@@ -159,7 +150,7 @@ void record_misuse(const MisuseReport& report) noexcept {
 }
 
 void finding_the_header_and_misuse(ExplicitListAllocator& heap, void* b, void* c) {
-  heading("5. How free() finds its header, and what misuse looks like");
+  print_heading("5. How free() finds its header, and what misuse looks like");
   const BlockHeap& blocks = heap.heap();
   const BlockHeader& header = *header_of(b);
   std::printf("b = %s. deallocate(b) finds its header 16 bytes in front, at %s: size %zu, %s.\n",
@@ -207,7 +198,7 @@ void finding_the_header_and_misuse(ExplicitListAllocator& heap, void* b, void* c
 
 // [realloc_calloc]
 void resizing_and_zeroing() {
-  heading("6. reallocate() and allocate_zeroed()");
+  print_heading("6. reallocate() and allocate_zeroed()");
   alignas(8) std::byte region[256];  // room for every request below
   ExplicitListAllocator heap(region);
   auto* const text = static_cast<char*>(heap.allocate(20));  // a 40-byte block: 24 bytes of payload
@@ -235,7 +226,7 @@ void resizing_and_zeroing() {
 
 // [no_splitting]
 void no_splitting() {
-  heading("7. No splitting: a small request takes a whole block");
+  print_heading("7. No splitting: a small request takes a whole block");
   std::vector<std::byte> memory(4096);
   ExplicitListAllocator heap(memory);
   void* const buffer = heap.allocate(1024);
@@ -283,7 +274,7 @@ std::size_t visits_when_nothing_fits(std::size_t n) {
 }
 
 void search_length() {
-  heading("8. The cost of a search: implicit versus explicit list");
+  print_heading("8. The cost of a search: implicit versus explicit list");
   say("N blocks of 32 bytes, every other one freed, then allocate(64), which no");
   say("free block can serve: the search looks at every candidate and gives up.");
   say("");
@@ -379,7 +370,7 @@ WorkloadResult run_workload(const std::vector<Step>& workload, std::string_view 
 }
 
 void what_breaks_next() {
-  heading("9. What breaks next: blocks of the wrong size");
+  print_heading("9. What breaks next: blocks of the wrong size");
   say("About 1000 live objects, mostly 16-64 B with one 256-1024 B buffer in eight;");
   say("after the first 1000, every other operation frees a random object.");
   say("");

@@ -47,10 +47,9 @@ class FitFreeList {
                                   std::size_t& visited) noexcept {
     const Choice choice = policy_.choose(list_, request, align, visited);
     if (choice.block == nullptr) return nullptr;
-    const Placement placement = place_in(*choice.block, request, align);
     policy_.forget(choice.previous, *choice.block);
     list_.unlink(choice.previous, *choice.block);
-    return split_to_fit(heap, *choice.block, placement);
+    return split_to_fit(heap, *choice.block, choice.placement);
   }
   // [take]
 

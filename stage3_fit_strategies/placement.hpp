@@ -61,11 +61,13 @@ struct Placement {
   return {fits, gap, needed};
 }
 
-/// A search's answer: the chosen block and the block before it on the list
-/// (null when the chosen block is the head). No block: nothing fits.
+/// A search's answer: the chosen block, the block before it on the list
+/// (null when the chosen block is the head), and where the request goes in
+/// it, so that splitting need not work it out again. No block: nothing fits.
 struct Choice {
   BlockHeader* previous = nullptr;  ///< The block before `block` on the list, or null.
   BlockHeader* block = nullptr;     ///< The chosen block, or null.
+  Placement placement;              ///< Where the request goes in `block`.
 };
 
 // [first_fit]
@@ -81,7 +83,9 @@ struct FirstFit {
     for (BlockHeader* block = list.head(); block != nullptr;
          previous = block, block = ExplicitFreeList::next(*block)) {
       ++visited;
-      if (place_in(*block, request, align).fits) return {previous, block};
+      if (const Placement placement = place_in(*block, request, align); placement.fits) {
+        return {previous, block, placement};
+      }
     }
     return {};
   }
@@ -107,7 +111,9 @@ class NextFit {
     for (BlockHeader* block = rover_ == nullptr ? list.head() : ExplicitFreeList::next(*rover_);
          block != nullptr; previous = block, block = ExplicitFreeList::next(*block)) {
       ++visited;
-      if (place_in(*block, request, align).fits) return stop_at({previous, block});
+      if (const Placement placement = place_in(*block, request, align); placement.fits) {
+        return stop_at({previous, block, placement});
+      }
     }
     if (rover_ == nullptr) return {};  // the first loop began at the head: it saw every block
     // ... then from the head round to the rover itself.
@@ -115,14 +121,18 @@ class NextFit {
     for (BlockHeader* block = list.head(); block != nullptr;
          previous = block, block = ExplicitFreeList::next(*block)) {
       ++visited;
-      if (place_in(*block, request, align).fits) return stop_at({previous, block});
+      if (const Placement placement = place_in(*block, request, align); placement.fits) {
+        return stop_at({previous, block, placement});
+      }
       if (block == rover_) break;
     }
     return {};
   }
 
   /// Keeps the rover valid when \p block, which follows \p previous, leaves
-  /// the list: a rover on \p block steps back to \p previous.
+  /// the list: a rover on \p block steps back to \p previous. A search
+  /// already leaves the rover before the block it chose; this is for blocks
+  /// that leave the list any other way (chapter 4 merges free neighbours).
   void forget(BlockHeader* previous, BlockHeader& block) noexcept {
     if (rover_ == &block) rover_ = previous;
   }
@@ -160,7 +170,7 @@ struct BestFit {
       const Placement placement = place_in(*block, request, align);
       if (!placement.fits) continue;
       if (best.block == nullptr || block_size(*block) < block_size(*best.block)) {
-        best = {previous, block};
+        best = {previous, block, placement};
         if (placement.leftover(block_size(*block)) == 0) break;  // nothing beats an exact fit
       }
     }
@@ -184,9 +194,10 @@ struct WorstFit {
     for (BlockHeader* block = list.head(); block != nullptr;
          previous = block, block = ExplicitFreeList::next(*block)) {
       ++visited;
-      if (!place_in(*block, request, align).fits) continue;
+      const Placement placement = place_in(*block, request, align);
+      if (!placement.fits) continue;
       if (worst.block == nullptr || block_size(*block) > block_size(*worst.block)) {
-        worst = {previous, block};
+        worst = {previous, block, placement};
       }
     }
     return worst;
