@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <string_view>
@@ -28,11 +29,14 @@ double median_of(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2.0;
 }
 
-/// "1.07x" below ten, "14.2x" above: two significant digits are all the
-/// precision a noisy machine gives.
+/// "1.07x" below ten, "14.2x" above, "0.0042x" below 0.1: about two
+/// significant digits, all the precision a noisy machine gives, and never
+/// a "0.00x" that hides how small a ratio is.
 std::string format_ratio(double ratio) {
+  int decimals = ratio < 10.0 ? 2 : 1;
+  if (ratio > 0.0 && ratio < 0.1) decimals = std::min(1 - static_cast<int>(std::floor(std::log10(ratio))), 9);
   std::array<char, 32> text{};
-  std::snprintf(text.data(), text.size(), "%.*fx", ratio < 10.0 ? 2 : 1, ratio);
+  std::snprintf(text.data(), text.size(), "%.*fx", decimals, ratio);
   return text.data();
 }
 

@@ -41,6 +41,18 @@ void draw_row(std::string& out, std::span<const std::string_view> labels, std::s
   }
 }
 
+/// The lines of \p text, without their '\n' (a final '\n' ends the last
+/// line rather than starting an empty one).
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    lines.push_back(text.substr(0, end));
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  return lines;
+}
+
 }  // namespace
 
 std::string format_offset(std::size_t offset) {
@@ -107,6 +119,36 @@ std::string format_bytes(std::size_t bytes) {
   }
   return text;
 }
+
+// [side_by_side]
+std::string side_by_side(std::span<const std::string> columns, std::size_t gap) {
+  std::vector<std::vector<std::string_view>> lines;
+  std::vector<std::size_t> widths;
+  std::size_t rows = 0;
+  for (const std::string& column : columns) {
+    lines.push_back(split_lines(column));
+    std::size_t width = 0;
+    for (const std::string_view line : lines.back()) width = std::max(width, line.size());
+    widths.push_back(width);
+    rows = std::max(rows, lines.back().size());
+  }
+  std::string out;
+  for (std::size_t row = 0; row < rows; ++row) {
+    if (row > 0) out += '\n';
+    const std::size_t line_start = out.size();
+    std::size_t column_start = 0;  // where this column begins on the line
+    for (std::size_t column = 0; column < lines.size(); ++column) {
+      // Pad up to a column only when it has text here: no trailing spaces.
+      if (row < lines[column].size() && !lines[column][row].empty()) {
+        out.resize(line_start + column_start, ' ');
+        out += lines[column][row];
+      }
+      column_start += widths[column] + gap;
+    }
+  }
+  return out;
+}
+// [side_by_side]
 
 std::string draw_usage(const HeapStats& stats, std::size_t width) {
   const double fraction =

@@ -72,6 +72,22 @@ template <Allocator A>
 /// "40 B", "1.5 KiB", "10.0 MiB": a byte count for people.
 [[nodiscard]] std::string format_bytes(std::size_t bytes);
 
+/// Sets multi-line pictures side by side, one column each, so that the
+/// same heap under several allocators can be compared line by line. Each
+/// column is as wide as its longest line; columns are \p gap spaces apart;
+/// a shorter column is continued with blank lines. No padding is added at
+/// the end of a line, and the result ends without a newline. Widths count
+/// bytes: meant for ASCII pictures.
+///
+/// Example:
+///
+///     const std::string columns[] = {"first\n[A 32]\n[F 48]", "best\n[A 32]"};
+///     std::puts(side_by_side(columns, 2).c_str());
+///     // first   best
+///     // [A 32]  [A 32]
+///     // [F 48]
+[[nodiscard]] std::string side_by_side(std::span<const std::string> columns, std::size_t gap = 3);
+
 /// A one-line gauge of a large heap, e.g.
 /// `[#######.............................]  2.0 MiB of 10.0 MiB used (20.0%)`.
 [[nodiscard]] std::string draw_usage(const HeapStats& stats, std::size_t width = 40);

@@ -65,20 +65,26 @@ std::string draw(const BlockHeap& heap, bool shows_links, std::size_t cells_per_
 
 }  // namespace
 
+std::string draw_linked_blocks(const BlockHeap& heap, std::size_t cells_per_row) {
+  return draw(heap, true, cells_per_row);
+}
+
 std::string draw_blocks(const ExplicitListAllocator& allocator, std::size_t cells_per_row) {
-  return draw(allocator.heap(), true, cells_per_row);
+  return draw_linked_blocks(allocator.heap(), cells_per_row);
 }
 
 std::string draw_blocks(const ImplicitListAllocator& allocator, std::size_t cells_per_row) {
   return draw(allocator.heap(), false, cells_per_row);
 }
 
-std::string draw_free_list(const ExplicitListAllocator& allocator) {
+std::string draw_free_list(const BlockHeap& heap, const ExplicitFreeList& list) {
   std::string line = "free list: head";
-  allocator.free_list().for_each([&](BlockHeader& block) {
-    line += " -> " + format_offset(allocator.heap().offset_of(&block));
-  });
+  list.for_each([&](BlockHeader& block) { line += " -> " + format_offset(heap.offset_of(&block)); });
   return line + " -> null";
+}
+
+std::string draw_free_list(const ExplicitListAllocator& allocator) {
+  return draw_free_list(allocator.heap(), allocator.free_list());
 }
 
 std::string draw_block_map(const BlockHeap& heap, std::size_t max_blocks) {
@@ -93,6 +99,23 @@ std::string draw_block_map(const BlockHeap& heap, std::size_t max_blocks) {
   if (blocks == 0) return "(no blocks yet)";
   if (blocks > max_blocks) line += " ... and " + std::to_string(blocks - max_blocks) + " more blocks";
   return line;
+}
+
+std::string draw_block_lines(const BlockHeap& heap) {
+  // Sizes are right-aligned to the widest one, so the columns line up.
+  std::size_t widest = 0;
+  heap.for_each_header([&](const BlockHeader& header) { widest = std::max(widest, block_size(header)); });
+  const int size_width = static_cast<int>(std::to_string(widest).size());
+  std::string lines;
+  heap.for_each_header([&](const BlockHeader& header) {
+    char line[96];
+    std::snprintf(line, sizeof line, "%s  %c  %*zu", format_offset(heap.offset_of(&header)).c_str(),
+                  is_allocated(header) ? 'A' : 'F', size_width, block_size(header));
+    if (!lines.empty()) lines += '\n';
+    lines += line;
+    if (is_allocated(header)) lines += "  req " + std::to_string(header.requested);
+  });
+  return lines.empty() ? "(no blocks yet)" : lines;
 }
 
 }  // namespace heaplab

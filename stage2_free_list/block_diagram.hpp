@@ -27,10 +27,12 @@
 /// reports them.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <string>
 
 #include "stage2_free_list/block_heap.hpp"
+#include "stage2_free_list/explicit_free_list.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 
 namespace heaplab {
@@ -66,16 +68,56 @@ namespace heaplab {
 [[nodiscard]] std::string draw_blocks(const ImplicitListAllocator& allocator,
                                       std::size_t cells_per_row = 5);
 
-/// The explicit free list of \p allocator on one line, in list order (the
-/// order a search visits the blocks), each block by its offset.
+/// Draws every block of \p heap as draw_blocks() does for an explicit list:
+/// the first payload cell of each free block shows its link. For any free
+/// list that links its blocks through an ExplicitFreeList (later chapters
+/// keep one inside their own free list); the draw_blocks() overloads call it.
+/// Precondition: every free block of \p heap is on such a list.
+[[nodiscard]] std::string draw_linked_blocks(const BlockHeap& heap, std::size_t cells_per_row = 5);
+
+/// A free list that keeps its blocks on an ExplicitFreeList and shows it as
+/// `list()`, as chapter 3's FitFreeList does: the diagrams of an explicit
+/// list serve its allocator too.
+template <class FreeBlocks>
+concept HasExplicitList = requires(const FreeBlocks& blocks) {
+  { blocks.list() } -> std::same_as<const ExplicitFreeList&>;
+};
+
+/// Draws every block of an allocator whose free list keeps an explicit list
+/// inside (see HasExplicitList), links and all, like the explicit list's
+/// draw_blocks().
+///
+/// Example (chapter 3):
+///
+///     FirstFitAllocator heap(region);
+///     std::puts(draw_blocks(heap).c_str());
+template <HasExplicitList FreeBlocks>
+[[nodiscard]] std::string draw_blocks(const FreeListAllocator<FreeBlocks>& allocator,
+                                      std::size_t cells_per_row = 5) {
+  return draw_linked_blocks(allocator.heap(), cells_per_row);
+}
+
+/// The free list \p list of \p heap on one line, in list order (the order a
+/// search visits the blocks), each block by its offset.
 ///
 /// Example, after freeing the block at $000 and then the one at $058:
 ///
-///     std::puts(draw_free_list(heap).c_str());
+///     std::puts(draw_free_list(heap.heap(), heap.free_list()).c_str());
 ///     // free list: head -> $058 -> $000 -> null
 ///
 /// Assumes a sound list (check() passes): a cycle would never end.
+[[nodiscard]] std::string draw_free_list(const BlockHeap& heap, const ExplicitFreeList& list);
+
+/// The explicit free list of \p allocator on one line (see above):
+/// `draw_free_list(heap)` prints `free list: head -> $058 -> $000 -> null`.
 [[nodiscard]] std::string draw_free_list(const ExplicitListAllocator& allocator);
+
+/// The explicit list inside the free list of \p allocator (see
+/// HasExplicitList) on one line, in the order a search visits the blocks.
+template <HasExplicitList FreeBlocks>
+[[nodiscard]] std::string draw_free_list(const FreeListAllocator<FreeBlocks>& allocator) {
+  return draw_free_list(allocator.heap(), allocator.free_list().list());
+}
 
 /// Every block of \p heap on one line, in address order: `[A 32]` for an
 /// allocated block of 32 bytes, `[F 48]` for a free one, with sizes that
@@ -88,5 +130,19 @@ namespace heaplab {
 ///     std::puts(draw_block_map(heap.heap(), 3).c_str());
 ///     // [A 32][F 48][A 24] ... and 97 more blocks
 [[nodiscard]] std::string draw_block_map(const BlockHeap& heap, std::size_t max_blocks = 16);
+
+/// Every block of \p heap on a line of its own, in address order: its
+/// offset, `A` or `F`, its size (header included) and, for an allocated
+/// block, the bytes requested. A narrow picture, made to stand beside the
+/// same heap under another allocator (see side_by_side()).
+///
+/// Example:
+///
+///     std::puts(draw_block_lines(heap.heap()).c_str());
+///     // $000  A   48  req 24
+///     // $030  F  200
+///
+/// Meant for heaps of a few dozen blocks at most.
+[[nodiscard]] std::string draw_block_lines(const BlockHeap& heap);
 
 }  // namespace heaplab

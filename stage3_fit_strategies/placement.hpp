@@ -48,6 +48,7 @@ struct Placement {
   }
 };
 
+// [place_in]
 /// Where a request of \p request bytes aligned to \p align would go in the
 /// free block \p block. Precondition: `request <= kMaxRequest`.
 [[nodiscard]] inline Placement place_in(BlockHeader& block, std::size_t request,
@@ -60,6 +61,7 @@ struct Placement {
   const bool fits = gap <= size && needed <= size - gap;
   return {fits, gap, needed};
 }
+// [place_in]
 
 /// A search's answer: the chosen block, the block before it on the list
 /// (null when the chosen block is the head), and where the request goes in

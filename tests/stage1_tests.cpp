@@ -1050,6 +1050,29 @@ TEST_CASE("draw_usage fills the gauge in proportion to the bytes used") {
   CHECK(draw_usage(HeapStats{}, width).find('#') == std::string::npos);
 }
 
+TEST_CASE("side_by_side pads each column to its widest line and continues a short one with blanks") {
+  const std::string columns[] = {"first\n[A 32]\n[F 48]", "best\n[A 32]", "x"};
+  CHECK(side_by_side(columns, 2) ==
+        "first   best    x\n"
+        "[A 32]  [A 32]\n"
+        "[F 48]");
+}
+
+TEST_CASE("side_by_side keeps a column in place past an empty line and adds no trailing spaces") {
+  const std::string columns[] = {"a\n\nccc\n", "1\n2\n3\n4"};
+  const std::string joined = side_by_side(columns);
+  CHECK(joined ==
+        "a     1\n"
+        "      2\n"
+        "ccc   3\n"
+        "      4");
+  for (const std::string_view line : lines_of(joined)) CHECK(line.back() != ' ');
+  // A column's final newline ends its last line: it adds no row.
+  const std::string one_line[] = {"left\n", "right\n"};
+  CHECK(side_by_side(one_line, 1) == "left right");
+  CHECK(side_by_side({}).empty());
+}
+
 // ---- Misuse reports ----------------------------------------------------------
 
 TEST_CASE("format_misuse writes one line naming the kind and the pointer in hex and the operation") {

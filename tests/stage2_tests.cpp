@@ -25,6 +25,7 @@
 #include "stage1_static_bump/misuse.hpp"
 #include "stage1_static_bump/static_heap.hpp"
 #include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_diagram.hpp"
 #include "stage2_free_list/block_heap.hpp"
 #include "stage2_free_list/block_start_map.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
@@ -1203,6 +1204,35 @@ TEST_CASE("a region too small for a start map and a block gives an empty heap th
     heap.deallocate(region.begin());
     CHECK(misuse.count(Misuse::foreign_pointer) == 1);
   }
+}
+
+// ---- Diagrams -------------------------------------------------------------------
+
+TEST_CASE("draw_block_lines shows one block a line with its offset and state and size and request") {
+  RegionHeap<ExplicitListAllocator> t;
+  CHECK(draw_block_lines(t.heap.heap()) == "(no blocks yet)");
+  REQUIRE(t.heap.allocate(24) != nullptr);  // a 40-byte block at $000
+  void* const big = t.heap.allocate(200);   // 216 bytes at $028
+  REQUIRE(t.heap.allocate(8) != nullptr);   // 24 bytes at $100
+  t.heap.deallocate(big);
+  CHECK(draw_block_lines(t.heap.heap()) ==
+        "$000  A   40  req 24\n"
+        "$028  F  216\n"
+        "$100  A   24  req 8");
+}
+
+TEST_CASE("draw_free_list of a heap and its list is the allocator's free list in list order") {
+  RegionHeap<ExplicitListAllocator> t;
+  void* const a = t.heap.allocate(16);  // the block at $000
+  void* const b = t.heap.allocate(16);  // the block at $020
+  REQUIRE(t.heap.allocate(16) != nullptr);
+  t.heap.deallocate(a);
+  t.heap.deallocate(b);
+  const std::string line = draw_free_list(t.heap.heap(), t.heap.free_list());
+  CHECK(line == "free list: head -> $020 -> $000 -> null");
+  CHECK(line == draw_free_list(t.heap));
+  CHECK(draw_linked_blocks(t.heap.heap()) == draw_blocks(t.heap));
+  CHECK(draw_blocks(t.heap).find("next $000") != std::string::npos);  // b's link, in its first payload cell
 }
 
 }  // TEST_SUITE("stage2")

@@ -22,6 +22,7 @@
 #include "stage1_static_bump/bump_allocator.hpp"
 #include "stage1_static_bump/contract.hpp"
 #include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_diagram.hpp"
 #include "stage2_free_list/block_heap.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
@@ -583,6 +584,31 @@ TEST_CASE("measure() of a bump allocator: one free block and no external fragmen
   CHECK(m.largest_free_block == 0);
   CHECK(m.external_fragmentation == 0.0);
   CHECK(m.internal_fragmentation == kBytes - (requested + kBytes - used));
+}
+
+// ---- Diagrams -------------------------------------------------------------------
+
+static_assert(HasExplicitList<FitFreeList<FirstFit>> && HasExplicitList<FitFreeList<NextFit>>);
+static_assert(!HasExplicitList<ExplicitFreeList>, "chapter 2's own overloads draw its list");
+
+TEST_CASE_TEMPLATE("a fit allocator's heap is drawn with its links as chapter 2 draws the same heap", A,
+                   FirstFitAllocator, NextFitAllocator, BestFitAllocator, WorstFitAllocator) {
+  RegionHeap<A> fit;
+  RegionHeap<ExplicitListAllocator> explicit_list;
+  const auto two_free_neighbours = [](auto& heap) {
+    void* const left = heap.allocate(16);   // the block at $000
+    void* const right = heap.allocate(16);  // the block at $020
+    REQUIRE(heap.allocate(16) != nullptr);
+    heap.deallocate(left);
+    heap.deallocate(right);
+  };
+  two_free_neighbours(fit.heap);
+  two_free_neighbours(explicit_list.heap);
+  CHECK(draw_free_list(fit.heap) == "free list: head -> $020 -> $000 -> null");
+  const std::string picture = draw_blocks(fit.heap, 4);
+  CHECK(picture.find("next $000") != std::string::npos);
+  CHECK(picture.find("next null") != std::string::npos);
+  CHECK(picture == draw_blocks(explicit_list.heap, 4));
 }
 
 }  // TEST_SUITE("stage3")

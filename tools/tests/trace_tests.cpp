@@ -263,6 +263,24 @@ TEST_CASE("trace: peak_live_bytes follows allocations, reallocations and frees")
   REQUIRE_FALSE(check_trace(trace, "code").has_value());
   // Live bytes after each operation: 100, 150, 150, 70, 20, 30, 310, 10, 0.
   CHECK(peak_live_bytes(trace) == 310);
+  CHECK(live_peak(trace).after_op == 6);  // the reallocate to 300
+}
+
+TEST_CASE("trace: live_peak names the first operation that reaches the peak") {
+  Trace trace;
+  trace.id_count = 2;
+  // Live bytes after each operation: 40, 0, 40, 64, 24, 0: the peak of 64
+  // is reached once, after operation 3; the earlier 40s do not count.
+  trace.ops = {allocate(0, 40), free_op(0), allocate(0, 40), allocate(1, 24), free_op(0), free_op(1)};
+  REQUIRE_FALSE(check_trace(trace, "code").has_value());
+  CHECK(live_peak(trace).bytes == 64);
+  CHECK(live_peak(trace).after_op == 3);
+  // A tie keeps the first moment: free block 1 and allocate it again.
+  trace.ops = {allocate(0, 40), allocate(1, 24), free_op(1), allocate(1, 24), free_op(0), free_op(1)};
+  CHECK(live_peak(trace).after_op == 1);
+  trace.ops.clear();
+  CHECK(live_peak(trace).bytes == 0);
+  CHECK(live_peak(trace).after_op == 0);
 }
 
 }  // TEST_SUITE("trace")

@@ -85,30 +85,6 @@ struct Number {
   return {NumberStatus::ok, value};
 }
 
-/// \p word as a message may show it: printable ASCII as is, any other byte
-/// as `\xNN` (so the message stays one readable line whatever the file
-/// holds), and at most 40 characters of it, then "...".
-[[nodiscard]] std::string shown(std::string_view word) {
-  constexpr std::size_t kMaxShown = 40;
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string text;
-  for (const char c : word.substr(0, kMaxShown)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      text += c;
-    } else {
-      text += "\\x";
-      text += kHex[byte >> 4];
-      text += kHex[byte & 0xf];
-    }
-  }
-  if (word.size() > kMaxShown) text += "...";
-  return text;
-}
-
-/// `'word'`, shown() and quoted for a message.
-[[nodiscard]] std::string quoted(std::string_view word) { return "'" + shown(word) + "'"; }
-
 [[nodiscard]] std::string id_out_of_range(std::string_view id, std::size_t id_count) {
   return "id " + shown(id) + " is out of range: ids must be below the header's number of ids, " +
          std::to_string(id_count);
@@ -218,6 +194,33 @@ constexpr std::array<HeaderField, kTraceHeaderLines> kHeaderFields{{
 }
 
 }  // namespace
+
+std::string shown(std::string_view word) {
+  constexpr std::size_t kMaxShown = 40;
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string text;
+  for (const char c : word.substr(0, kMaxShown)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      text += c;
+    } else {
+      text += "\\x";
+      text += kHex[byte >> 4];
+      text += kHex[byte & 0xf];
+    }
+  }
+  if (word.size() > kMaxShown) text += "...";
+  return text;
+}
+
+std::string quoted(std::string_view word) {
+  // Appended step by step: `"'" + shown(word)` draws a false -Wrestrict
+  // warning from GCC 12 at -O3 (GCC bug 105329), an error in our builds.
+  std::string text = "'";
+  text += shown(word);
+  text += '\'';
+  return text;
+}
 
 std::string format_error(const TraceError& error) {
   if (error.line == 0) return error.file + ": " + error.what;
@@ -353,19 +356,22 @@ void write_trace(std::ostream& out, const Trace& trace) {
   }
 }
 
-std::size_t peak_live_bytes(const Trace& trace) {
+LivePeak live_peak(const Trace& trace) {
   std::vector<std::size_t> size_of(trace.id_count, 0);  // live blocks' sizes; 0 when not live
   std::size_t live = 0;
-  std::size_t peak = 0;
-  for (const TraceOp& op : trace.ops) {
+  LivePeak peak;
+  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
+    const TraceOp& op = trace.ops[i];
     if (op.id == kNullId) continue;  // free(NULL)
     std::size_t& size = size_of[op.id];
     live -= size;
     size = op.kind == OpKind::free ? 0 : op.size;
     live += size;
-    peak = std::max(peak, live);
+    if (live > peak.bytes) peak = {live, i};
   }
   return peak;
 }
+
+std::size_t peak_live_bytes(const Trace& trace) { return live_peak(trace).bytes; }
 
 }  // namespace heaplab

@@ -142,6 +142,14 @@ struct TraceError {
   friend bool operator==(const TraceError&, const TraceError&) = default;
 };
 
+/// \p word as an error message may show it: printable ASCII as is, any
+/// other byte as `\xNN` (so the message stays one readable line whatever
+/// the input holds), and at most 40 characters of it, then "...".
+[[nodiscard]] std::string shown(std::string_view word);
+
+/// `'word'`: shown() and quoted, for a message about a word read from input.
+[[nodiscard]] std::string quoted(std::string_view word);
+
 /// The one line a tool prints for \p error: `file:line: what` (or
 /// `file: what` for line 0), with no trailing newline.
 [[nodiscard]] std::string format_error(const TraceError& error);
@@ -214,9 +222,22 @@ class TraceChecker {
 /// parse_trace() reads it back to an equal Trace.
 void write_trace(std::ostream& out, const Trace& trace);
 
-/// The peak, over the whole trace, of the bytes requested by live blocks:
-/// the least memory a perfect allocator would need (the numerator of
-/// utilization). \p trace must be valid (check_trace()).
+/// The peak of the bytes requested by live blocks, and when it is first
+/// reached.
+struct LivePeak {
+  std::size_t bytes = 0;     ///< The most bytes live blocks ever request at once.
+  std::size_t after_op = 0;  ///< Index in Trace::ops of the operation that first reaches #bytes (0 for a trace without operations).
+};
+
+/// The peak, over the whole trace, of the bytes requested by live blocks,
+/// and the first operation after which it holds. The peak is the least
+/// memory a perfect allocator would need (the numerator of utilization), and
+/// its moment is the one that decides a real allocator's heap size, so the
+/// strategy lab measures fragmentation there. \p trace must be valid
+/// (check_trace()).
+[[nodiscard]] LivePeak live_peak(const Trace& trace);
+
+/// `live_peak(trace).bytes`.
 [[nodiscard]] std::size_t peak_live_bytes(const Trace& trace);
 
 }  // namespace heaplab

@@ -1,0 +1,406 @@
+#include "tools/lab/cli.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <new>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "stage1_static_bump/static_heap.hpp"
+#include "tools/lab/compare.hpp"
+#include "tools/lab/compare_report.hpp"
+#include "tools/lab/lab_allocators.hpp"
+#include "tools/lab/text_report.hpp"
+#include "tools/trace/trace.hpp"
+
+namespace heaplab {
+namespace {
+
+// ------------------------------------------------------------- errors ---
+
+/// Why a command stops early: the one line it prints and its exit code.
+/// Every way the input can be wrong is thrown as one, and run_heaplab()
+/// alone prints it, so no command can forget the format.
+struct CommandError {
+  int exit_code;        ///< kExitUsage, kExitMalformedTrace or kExitFailed.
+  std::string message;  ///< The whole line, without its line end.
+};
+
+/// Stops the command with a usage error about \p what.
+[[noreturn]] void usage_error(const std::string& what) {
+  throw CommandError{kExitUsage, "heaplab: " + what + " (run 'heaplab --help' for the usage)"};
+}
+
+/// Stops the command because the file \p path cannot be written.
+[[noreturn]] void cannot_write(std::string_view path) {
+  throw CommandError{kExitFailed, "heaplab: cannot write " + std::string(path)};
+}
+
+// ----------------------------------------------------------- arguments ---
+
+/// An option a command accepts.
+struct OptionSpec {
+  std::string_view name;  ///< With its dashes: "--heap-size".
+  bool takes_value;       ///< True when the next word is its value.
+};
+
+/// The options of `heaplab replay`.
+constexpr OptionSpec kReplayOptions[] = {{"--check", false}, {"--heap-size", true}};
+/// The options of `heaplab compare`.
+constexpr OptionSpec kCompareOptions[] = {
+    {"--csv", false}, {"--svg", true}, {"--heap-size", true}, {"--repeat", true}, {"--allocators", true}};
+
+/// A command's words, sorted into options and operands. Options may come
+/// anywhere; a word after `--` is an operand even if it starts with a dash.
+class CommandLine {
+ public:
+  /// Reads \p words of the command \p command, which accepts \p accepted;
+  /// an unknown option or a missing value is a usage error.
+  CommandLine(std::string_view command, std::span<const std::string_view> words,
+              std::span<const OptionSpec> accepted) {
+    bool only_operands = false;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      const std::string_view word = words[i];
+      if (only_operands || word.size() < 2 || word[0] != '-') {
+        operands_.push_back(word);
+      } else if (word == "--") {
+        only_operands = true;
+      } else {
+        const auto spec = std::ranges::find(accepted, word, &OptionSpec::name);
+        if (spec == accepted.end()) {
+          usage_error("unknown option " + quoted(word) + " for 'heaplab " + std::string(command) + "'");
+        }
+        if (spec->takes_value && i + 1 == words.size()) usage_error(std::string(word) + " needs a value");
+        options_.emplace_back(word, spec->takes_value ? words[++i] : std::string_view());
+      }
+    }
+  }
+
+  /// True when \p option was given.
+  [[nodiscard]] bool has(std::string_view option) const {
+    return std::ranges::find(options_, option, &Option::first) != options_.end();
+  }
+  /// The value of \p option (the last one, if given more than once).
+  [[nodiscard]] std::optional<std::string_view> value(std::string_view option) const {
+    const auto last = std::ranges::find(options_.rbegin(), options_.rend(), option, &Option::first);
+    if (last == options_.rend()) return std::nullopt;
+    return last->second;
+  }
+  /// The words that are not options, in order.
+  [[nodiscard]] std::span<const std::string_view> operands() const noexcept { return operands_; }
+
+ private:
+  using Option = std::pair<std::string_view, std::string_view>;  ///< Name and value ("" for a flag).
+  std::vector<Option> options_;             ///< In the order given.
+  std::vector<std::string_view> operands_;  ///< In the order given.
+};
+
+/// \p text as a whole decimal number, if it is one (no sign, no spaces).
+std::optional<std::uint64_t> parse_whole_number(std::string_view text) {
+  std::uint64_t value = 0;
+  const char* const end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
+  return value;
+}
+
+/// The heap size `--heap-size` asks for, or the static heap's 10 MiB.
+std::size_t heap_size_option(const CommandLine& line) {
+  const std::optional<std::string_view> text = line.value("--heap-size");
+  if (!text) return kStaticHeapSize;
+  const std::optional<std::size_t> bytes = parse_byte_size(*text);
+  if (!bytes) usage_error("--heap-size needs a number of bytes above 0, like 4096, 64K or 10M, not " + quoted(*text));
+  return *bytes;
+}
+
+/// The number of timed runs `--repeat` asks for, or kDefaultRepeat.
+std::size_t repeat_option(const CommandLine& line) {
+  const std::optional<std::string_view> text = line.value("--repeat");
+  if (!text) return kDefaultRepeat;
+  const std::optional<std::uint64_t> repeat = parse_whole_number(*text);
+  if (!repeat || *repeat == 0 || *repeat > kMaxRepeat) {
+    usage_error("--repeat needs a whole number from 1 to " + std::to_string(kMaxRepeat) + ", not " + quoted(*text));
+  }
+  return static_cast<std::size_t>(*repeat);
+}
+
+/// The allocators \p names name, each once, in order; `all` names every
+/// allocator of the table. An unknown name is a usage error.
+std::vector<const LabAllocator*> allocators_named(std::span<const std::string_view> names) {
+  std::vector<const LabAllocator*> chosen;
+  const auto choose = [&chosen](const LabAllocator* allocator) {
+    if (std::ranges::find(chosen, allocator) == chosen.end()) chosen.push_back(allocator);
+  };
+  for (const std::string_view name : names) {
+    if (name == "all") {
+      for (const LabAllocator& allocator : lab_allocators()) choose(&allocator);
+    } else if (const LabAllocator* const allocator = find_lab_allocator(name)) {
+      choose(allocator);
+    } else {
+      usage_error("unknown allocator " + quoted(name) + "; 'heaplab list' shows them all");
+    }
+  }
+  return chosen;
+}
+
+/// The allocators `--allocators a,b,c` names, or every allocator of the table.
+std::vector<const LabAllocator*> allocators_option(const CommandLine& line) {
+  const std::optional<std::string_view> list = line.value("--allocators");
+  if (!list) return allocators_named(std::vector<std::string_view>{"all"});
+  std::vector<std::string_view> names;
+  for (std::string_view rest = *list;;) {
+    const std::size_t comma = rest.find(',');
+    names.push_back(rest.substr(0, comma));
+    if (names.back().empty()) usage_error("--allocators needs names separated by commas, not " + quoted(*list));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return allocators_named(names);
+}
+
+// ------------------------------------------------------ traces, heaps ---
+
+/// The trace in the file \p path; a malformed one stops the command with
+/// format_error()'s line and kExitMalformedTrace.
+NamedTrace load_trace(std::string_view path) {
+  const TraceResult result = parse_trace_file(std::filesystem::path(path));
+  if (!result) throw CommandError{kExitMalformedTrace, format_error(result.error())};
+  return {std::string(path), result.value()};
+}
+
+/// A LabHeap of \p bytes, or a clean stop when the kernel refuses it.
+LabHeap lab_heap(std::size_t bytes) {
+  try {
+    return LabHeap(bytes);
+  } catch (const std::bad_alloc&) {
+    throw CommandError{kExitFailed, "heaplab: cannot map a heap of " + std::to_string(bytes) + " bytes"};
+  }
+}
+
+// ------------------------------------------------------------ commands ---
+
+/// `heaplab list`: the table of allocators.
+int run_list(std::span<const std::string_view> words, std::ostream& out) {
+  const CommandLine line("list", words, {});
+  if (!line.operands().empty()) usage_error("'heaplab list' takes no arguments");
+  TextTable table(
+      {{"name", Align::left}, {"chapter", Align::left}, {"C++ type", Align::left}, {"summary", Align::left}});
+  for (const LabAllocator& allocator : lab_allocators()) {
+    table.add_row({std::string(allocator.name), std::string(allocator.chapter), std::string(allocator.type),
+                   std::string(allocator.summary)});
+  }
+  table.write(out);
+  return 0;
+}
+
+/// The columns of `heaplab replay`'s table; "checks" only with --check.
+std::vector<TextTable::Column> replay_columns(bool with_checks) {
+  std::vector<TextTable::Column> columns = {{"allocator", Align::left}};
+  if (with_checks) columns.push_back({"checks", Align::right});
+  columns.push_back({"outcome", Align::left});
+  std::ranges::move(space_columns(), std::back_inserter(columns));
+  columns.push_back({"largest free", Align::right});
+  return columns;
+}
+
+/// The row of \p allocator's replay in `heaplab replay`'s table: a failed
+/// replay shows why, in place of its measures.
+std::vector<std::string> replay_row(const LabAllocator& allocator, const ReplayReport& report, bool with_checks) {
+  std::vector<std::string> row = {std::string(allocator.name)};
+  if (with_checks) row.push_back(allocator.is_reference() ? std::string(kNoValue) : std::to_string(report.checks));
+  if (report.outcome != ReplayOutcome::completed) {
+    row.push_back(report.what);
+    return row;
+  }
+  row.emplace_back(outcome_name(report.outcome));
+  std::ranges::move(space_cells(report.space), std::back_inserter(row));
+  row.push_back(format_or_dash(report.space.largest_free_block, format_bytes));
+  return row;
+}
+
+/// What `heaplab replay`'s columns mean.
+std::vector<LegendEntry> replay_legend(bool with_checks) {
+  std::vector<LegendEntry> entries;
+  if (with_checks) entries.push_back({"checks", "check() calls made, all passed: one after every operation"});
+  entries.push_back({"outcome", "completed, or the operation where the replay stopped, and why"});
+  std::ranges::move(space_legend(), std::back_inserter(entries));
+  entries.push_back({"largest free", "the largest free block, at the trace's peak"});
+  entries.push_back(no_value_legend());
+  return entries;
+}
+
+/// `heaplab replay`: one trace on each allocator named, carefully.
+int run_replay(std::span<const std::string_view> words, std::ostream& out) {
+  const CommandLine line("replay", words, kReplayOptions);
+  if (line.operands().size() < 2) usage_error("'heaplab replay' needs a trace and at least one allocator");
+  const std::size_t heap_size = heap_size_option(line);
+  const std::vector<const LabAllocator*> allocators = allocators_named(line.operands().subspan(1));
+  const NamedTrace trace = load_trace(line.operands()[0]);
+  const LabHeap heap = lab_heap(heap_size);
+  const ReplayOptions options{.check_every_op = line.has("--check")};
+
+  out << trace_heading(trace.name, trace.trace) << "; heap " << format_bytes(heap.bytes().size())
+      << (options.check_every_op ? "; check() after every operation" : "") << "\n\n";
+  TextTable table(replay_columns(options.check_every_op));
+  std::size_t completed = 0;
+  for (const LabAllocator* allocator : allocators) {
+    const ReplayReport report = allocator->replay(trace.trace, heap.bytes(), options);
+    if (report.outcome == ReplayOutcome::completed) ++completed;
+    table.add_row(replay_row(*allocator, report, options.check_every_op));
+  }
+  table.write(out, "  ");
+  out << '\n' << completed << " of " << allocators.size() << " replays completed.\n\n";
+  write_legend(out, replay_legend(options.check_every_op));
+  return completed == allocators.size() ? 0 : kExitFailed;
+}
+
+/// The SVG file `--svg` names, opened before the comparison runs so that a
+/// path that cannot be written stops the command at once.
+std::ofstream open_svg(std::string_view path) {
+  std::ofstream file{std::filesystem::path(path)};
+  if (!file) cannot_write(path);
+  return file;
+}
+
+/// True when some replay of \p comparison failed otherwise than by running
+/// out of memory: an allocator damaged a block or broke an invariant.
+bool has_broken_replay(const Comparison& comparison) {
+  return std::ranges::any_of(comparison.traces, [](const TraceComparison& trace) {
+    return std::ranges::any_of(trace.results, [](const AllocatorResult& result) {
+      return !result.completed() && result.report.outcome != ReplayOutcome::out_of_memory;
+    });
+  });
+}
+
+/// `heaplab compare`: traces x allocators, glibc always among them.
+int run_compare(std::span<const std::string_view> words, std::ostream& out) {
+  const CommandLine line("compare", words, kCompareOptions);
+  if (line.operands().empty()) usage_error("'heaplab compare' needs at least one trace");
+  const std::size_t heap_size = heap_size_option(line);
+  const std::size_t repeat = repeat_option(line);
+  std::vector<const LabAllocator*> allocators = allocators_option(line);
+  const std::optional<std::string_view> svg_path = line.value("--svg");
+  std::vector<NamedTrace> traces;
+  for (const std::string_view path : line.operands()) traces.push_back(load_trace(path));
+  std::ofstream svg = svg_path ? open_svg(*svg_path) : std::ofstream();
+  const LabHeap heap = lab_heap(heap_size);
+
+  const Comparison comparison = compare(traces, std::move(allocators), heap.bytes(), repeat);
+  if (line.has("--csv")) {
+    write_compare_csv(out, comparison);
+  } else {
+    write_compare_table(out, comparison);
+  }
+  if (svg_path) {
+    write_compare_svg(svg, comparison);
+    svg.close();
+    if (!svg) cannot_write(*svg_path);
+  }
+  return has_broken_replay(comparison) ? kExitFailed : 0;
+}
+
+/// True when \p args ask for the usage: `help`, or `--help` / `-h` anywhere.
+bool wants_help(std::span<const std::string_view> args) {
+  return args.front() == "help" || std::ranges::any_of(args, [](std::string_view word) {
+           return word == "--help" || word == "-h";
+         });
+}
+
+/// Runs the command \p args name; an error is thrown as a CommandError.
+int run_command(std::span<const std::string_view> args, std::ostream& out) {
+  if (args.empty()) usage_error("no command given");
+  if (wants_help(args)) {
+    write_usage(out);
+    return 0;
+  }
+  const std::string_view command = args.front();
+  const std::span<const std::string_view> words = args.subspan(1);
+  if (command == "list") return run_list(words, out);
+  if (command == "replay") return run_replay(words, out);
+  if (command == "compare") return run_compare(words, out);
+  usage_error("unknown command " + quoted(command));
+}
+
+}  // namespace
+
+std::optional<std::size_t> parse_byte_size(std::string_view text) {
+  struct Suffix {
+    std::string_view name;  ///< As written after the number.
+    unsigned shift;         ///< log2 of the bytes it stands for.
+  };
+  constexpr Suffix kSuffixes[] = {{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"K", 10}, {"M", 20}, {"G", 30}};
+  unsigned shift = 0;
+  for (const Suffix& suffix : kSuffixes) {
+    if (text.ends_with(suffix.name)) {
+      text.remove_suffix(suffix.name.size());
+      shift = suffix.shift;
+      break;
+    }
+  }
+  const std::optional<std::uint64_t> number = parse_whole_number(text);
+  if (!number || *number == 0 || *number > (std::numeric_limits<std::size_t>::max() >> shift)) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(*number) << shift;
+}
+
+void write_usage(std::ostream& out) {
+  out << "usage: heaplab <command> [options] [arguments]\n"
+         "\n"
+         "The strategy lab: replay allocation traces (CS:APP .rep files, see traces/README.md) on\n"
+         "the allocators of every stage of the course, and compare them with glibc's malloc.\n"
+         "\n"
+         "  heaplab list\n"
+         "      Every allocator the lab can run: its name, chapter, C++ type and what it does.\n"
+         "\n"
+         "  heaplab replay [--check] [--heap-size BYTES] TRACE ALLOCATOR...\n"
+         "      Replays TRACE once on each ALLOCATOR (a name from 'heaplab list', or 'all'),\n"
+         "      verifying the bytes of every block, and prints how each replay ended and its\n"
+         "      space measures.\n"
+         "      --check             run the allocator's check() after every operation\n"
+         "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
+         "\n"
+         "  heaplab compare [--csv] [--svg FILE] [--heap-size BYTES] [--repeat N]\n"
+         "                  [--allocators LIST] TRACE...\n"
+         "      Runs every TRACE on every allocator and on glibc, which is always measured in\n"
+         "      the same run: once for the space measures, then N timed runs each, round robin\n"
+         "      with glibc, keeping the fastest. Speed is shown only relative to glibc's.\n"
+         "      --csv               CSV instead of tables: a row per trace and allocator\n"
+         "      --svg FILE          also write a chart of utilization and speed to FILE\n"
+         "      --allocators LIST   only these allocators, by name, separated by commas:\n"
+         "                          first-fit,best-fit (default: all; glibc is always added)\n"
+         "      --repeat N          timed runs per allocator and trace (default "
+      << kDefaultRepeat << ", at most " << kMaxRepeat
+      << ")\n"
+         "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
+         "\n"
+         "  heaplab help, heaplab --help\n"
+         "      This text.\n"
+         "\n"
+         "BYTES is a whole number of bytes, optionally with a suffix K, M or G (or KiB, MiB,\n"
+         "GiB; powers of 1024): 4096, 64K, 10M.\n"
+         "\n"
+         "Exit codes: 0 success; "
+      << kExitFailed
+      << " a replay did not complete (for compare: failed otherwise than\n"
+         "by running out of memory) or a file could not be written; "
+      << kExitMalformedTrace << " a malformed trace; " << kExitUsage << " a usage error.\n";
+}
+
+int run_heaplab(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  try {
+    return run_command(args, out);
+  } catch (const CommandError& error) {
+    err << error.message << '\n';
+    return error.exit_code;
+  }
+}
+
+}  // namespace heaplab

@@ -1,0 +1,58 @@
+/// \file
+/// The `heaplab` command line, the strategy lab's front door:
+///
+///     heaplab list
+///     heaplab replay [--check] [--heap-size BYTES] TRACE ALLOCATOR...
+///     heaplab compare [--csv] [--svg FILE] [--heap-size BYTES] [--repeat N]
+///                     [--allocators LIST] TRACE...
+///     heaplab help | heaplab --help
+///
+/// run_heaplab() is the whole program but for `main`, which only hands it
+/// the arguments (tools/heaplab.cpp); the tests call it directly, with
+/// string streams for the output. write_usage() gives every option.
+///
+/// Exit codes: 0 success; kExitFailed when a replay did not complete (for
+/// `compare`: failed otherwise than by running out of memory, which is a
+/// measured result there) or a file could not be written;
+/// kExitMalformedTrace (2) for a malformed trace, with the one line
+/// format_error() gives; kExitUsage (64) for a usage error, with a one-line
+/// message and a hint to run `heaplab --help`.
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace heaplab {
+
+/// The exit code when a replay did not complete or a file could not be
+/// written.
+inline constexpr int kExitFailed = 1;
+
+/// The exit code of a usage error: unknown command, option or allocator,
+/// missing or malformed argument (EX_USAGE in BSD's `<sysexits.h>`).
+inline constexpr int kExitUsage = 64;
+
+/// Timed runs per allocator and trace in `heaplab compare`, by default.
+inline constexpr std::size_t kDefaultRepeat = 5;
+
+/// The most timed runs `--repeat` accepts.
+inline constexpr std::size_t kMaxRepeat = 1000;
+
+/// \p text as a number of bytes: a whole decimal number, optionally
+/// followed by K, M or G (or KiB, MiB, GiB), powers of 1024: "4096", "64K",
+/// "10MiB". Empty for anything else, for 0, and for a size that does not
+/// fit in std::size_t.
+[[nodiscard]] std::optional<std::size_t> parse_byte_size(std::string_view text);
+
+/// Writes the usage of every command.
+void write_usage(std::ostream& out);
+
+/// Runs the command \p args names (the program's arguments, without the
+/// program's name), writing its report to \p out and any error, as one
+/// line, to \p err. Returns the exit code (see the file comment).
+[[nodiscard]] int run_heaplab(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+
+}  // namespace heaplab

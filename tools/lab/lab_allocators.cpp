@@ -1,0 +1,93 @@
+#include "tools/lab/lab_allocators.hpp"
+
+#include <concepts>
+#include <memory>
+#include <new>
+
+#include "stage1_static_bump/atomic_bump_allocator.hpp"
+#include "stage1_static_bump/bump_allocator.hpp"
+#include "stage1_static_bump/chunk_source.hpp"
+#include "stage1_static_bump/growing_arena.hpp"
+#include "stage2_free_list/free_list_allocator.hpp"
+#include "stage3_fit_strategies/fit_allocators.hpp"
+
+namespace heaplab {
+namespace {
+
+/// A fresh \p A over \p heap. The growing arena maps its own chunks, so it
+/// gets the heap's size as its limit instead; glibc needs nothing.
+template <class A>
+std::unique_ptr<A> fresh(std::span<std::byte> heap) {
+  if constexpr (std::constructible_from<A, std::span<std::byte>>) {
+    return std::make_unique<A>(heap);
+  } else if constexpr (std::same_as<A, GrowingArena>) {
+    return std::make_unique<GrowingArena>(default_chunk_source(), GrowthPolicy{.limit = heap.size()});
+  } else {
+    return std::make_unique<A>();
+  }
+}
+
+template <class A>
+ReplayReport replay_fresh(const Trace& trace, std::span<std::byte> heap, const ReplayOptions& options) {
+  return replay(trace, *fresh<A>(heap), options);
+}
+
+template <class A>
+std::optional<std::chrono::nanoseconds> time_fresh(const Trace& trace, std::span<std::byte> heap) {
+  return time_replay(trace, *fresh<A>(heap));
+}
+
+/// The table row for \p A.
+template <class A>
+constexpr LabAllocator entry(std::string_view name, std::string_view chapter, std::string_view type,
+                             std::string_view summary) {
+  return {name, chapter, type, summary, &replay_fresh<A>, &time_fresh<A>};
+}
+
+// [lab_allocators]
+constexpr LabAllocator kAllocators[] = {
+    entry<BumpAllocator>("bump", "stage 1", "BumpAllocator",
+                         "bump pointer over one region; free is a no-op"),
+    entry<AtomicBumpAllocator>("atomic-bump", "stage 1", "AtomicBumpAllocator",
+                               "lock-free bump pointer (compare-and-swap); free is a no-op"),
+    entry<GrowingArena>("growing-arena", "stage 1", "GrowingArena",
+                        "bump pointer over chunks mapped on demand; free is a no-op"),
+    entry<ImplicitListAllocator>("implicit-list", "stage 2", "ImplicitListAllocator",
+                                 "first fit over every block in address order; whole blocks"),
+    entry<ExplicitListAllocator>("explicit-list", "stage 2", "ExplicitListAllocator",
+                                 "first fit over a LIFO list of the free blocks; whole blocks"),
+    entry<FirstFitAllocator>("first-fit", "stage 3", "FirstFitAllocator",
+                             "the first free block that fits, split to size"),
+    entry<NextFitAllocator>("next-fit", "stage 3", "NextFitAllocator",
+                            "the first that fits after the last stop (a roving pointer), split"),
+    entry<BestFitAllocator>("best-fit", "stage 3", "BestFitAllocator",
+                            "the smallest free block that fits, split to size"),
+    entry<WorstFitAllocator>("worst-fit", "stage 3", "WorstFitAllocator",
+                             "the largest free block, split to size"),
+    entry<PmrPool>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
+                   "the standard library's pooling resource (size-class pools)"),
+    entry<GlibcMalloc>("glibc", "reference", "malloc",
+                       "the C library's malloc, measured in the same run"),
+};
+// [lab_allocators]
+
+}  // namespace
+
+std::span<const LabAllocator> lab_allocators() noexcept { return kAllocators; }
+
+const LabAllocator* find_lab_allocator(std::string_view name) noexcept {
+  for (const LabAllocator& allocator : kAllocators) {
+    if (allocator.name == name) return &allocator;
+  }
+  return nullptr;
+}
+
+const LabAllocator& glibc_allocator() noexcept { return *find_lab_allocator("glibc"); }
+
+LabHeap::LabHeap(std::size_t bytes) : bytes_(default_chunk_source().acquire(bytes)) {
+  if (bytes_.empty()) throw std::bad_alloc();
+}
+
+LabHeap::~LabHeap() { default_chunk_source().release(bytes_); }
+
+}  // namespace heaplab

@@ -1,0 +1,398 @@
+/// \file
+/// Replaying a trace on an allocator: the engine under `heaplab replay`,
+/// `heaplab compare` and the trace benchmarks.
+///
+/// A trace names its blocks by id; the replay keeps one slot per id with
+/// the block's pointer and requested size:
+///
+///     trace         what the replay does                  slots
+///     a 0 24        slot 0 = allocate(24)                 0: p  24
+///     a 1 8         slot 1 = allocate(8)                  0: p  24 | 1: q  8
+///     r 0 100       slot 0 = reallocate(slot 0, 100)      0: p' 100 | 1: q  8
+///     f 1           deallocate(slot 1)                    0: p' 100 | 1: -
+///
+/// The targets are the allocators of the course, and the two references
+/// they are measured against in the same run: glibc's malloc (GlibcMalloc)
+/// and the standard library's pool resource (PmrPool).
+///
+/// There are two ways to run a trace, both over the same run_op():
+/// - replay() runs it once, carefully: every block is filled with a pattern
+///   that names it, and the pattern is verified when the block is freed or
+///   reallocated (so an allocator that hands out overlapping blocks, or
+///   loses bytes when it moves one, is caught); on request check() runs after
+///   every operation; and the space measures are taken at the trace's peak.
+/// - time_replay() runs the operations alone, as fast as the allocator
+///   goes, for throughput.
+///
+/// Allocators without reallocate() (stage 1) resize by moving: allocate the
+/// new size, copy, deallocate the old block, as a C program on a bump
+/// allocator would have to.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <memory_resource>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "stage1_static_bump/contract.hpp"
+#include "stage3_fit_strategies/measures.hpp"
+#include "tools/trace/trace.hpp"
+
+namespace heaplab {
+
+/// What replay() does besides running the operations.
+struct ReplayOptions {
+  bool check_every_op = false;  ///< Run the allocator's check() after every operation (`heaplab replay --check`).
+};
+
+/// How a replay ended.
+enum class ReplayOutcome {
+  completed,        ///< Every operation ran; every check and payload verification passed.
+  out_of_memory,    ///< An allocate or reallocate returned nullptr: the heap could not serve the trace.
+  check_failed,     ///< check() named a broken invariant.
+  payload_damaged,  ///< A block's bytes changed while it was live, or a block was misplaced (unaligned, outside the heap).
+};
+
+/// The space measures of one replay (docs: "Measures"). A measure the
+/// allocator cannot report (glibc has no block walk) is empty.
+struct SpaceMeasures {
+  std::size_t peak_live_bytes = 0;                    ///< The trace's peak of live requested bytes (live_peak()).
+  std::optional<std::size_t> peak_heap;               ///< The heap's high-water mark, in bytes.
+  std::optional<double> utilization;                  ///< peak_live_bytes / peak_heap.
+  std::optional<std::size_t> internal_fragmentation;  ///< At the peak: bytes of live blocks beyond their requests.
+  std::optional<std::size_t> largest_free_block;      ///< At the peak: the largest free block.
+  std::optional<double> external_fragmentation;       ///< At the peak: 1 - largest free block / free bytes.
+  std::optional<double> visited_per_allocation;       ///< Over the whole trace: blocks a search looked at, on average.
+};
+
+/// What replay() found.
+struct ReplayReport {
+  ReplayOutcome outcome = ReplayOutcome::completed;  ///< How it ended.
+  std::size_t ops_done = 0;     ///< Operations that ran to completion.
+  std::size_t failed_line = 0;  ///< Line of the operation that failed (0 if none, or the trace was made in code).
+  std::string what;             ///< Why it stopped, one sentence (empty when completed).
+  std::size_t checks = 0;       ///< check() calls made, all passed.
+  SpaceMeasures space;          ///< Filled in when the replay completed.
+};
+
+/// glibc's malloc as a replay target: the reference every comparison of
+/// the lab is measured against, in the same run.
+///
+/// It is not an Allocator of the course (glibc has no check() and no block
+/// walk), so the replay measures only what glibc lets a program see: the
+/// bytes each live block occupies (block_bytes()).
+struct GlibcMalloc {
+  /// `malloc(size)` (glibc returns a unique pointer for 0, as our contract does).
+  [[nodiscard]] void* allocate(std::size_t size) noexcept;
+  /// `free(p)`.
+  void deallocate(void* p) noexcept;
+  /// `realloc(p, size)`; a size of 0 asks for 1 byte, because glibc's
+  /// `realloc(p, 0)` frees the block, where the course's contract keeps one.
+  [[nodiscard]] void* reallocate(void* p, std::size_t size) noexcept;
+  /// Bytes the live block at \p p occupies: `malloc_usable_size(p)` plus
+  /// the 8-byte size field in front of it (glibc's chunk overhead for a
+  /// block in use; see the comment on `struct malloc_chunk` in glibc's
+  /// malloc.c).
+  [[nodiscard]] static std::size_t block_bytes(void* p) noexcept;
+};
+
+/// `std::pmr::unsynchronized_pool_resource` as a replay target: the
+/// standard library's pooling allocator (size-class pools carved from
+/// chunks it gets from `operator new`), the second reference of the lab.
+///
+/// Like glibc it keeps no statistics the lab could read. It cannot fail
+/// quietly either: a request it cannot serve throws std::bad_alloc, which
+/// allocate() turns into nullptr, as the contract asks.
+class PmrPool {
+ public:
+  /// A block of \p size bytes, 8-aligned (a pmr resource needs at least 1 byte).
+  [[nodiscard]] void* allocate(std::size_t size) noexcept;
+  /// Gives back the block at \p p of \p size bytes (pmr needs the size back).
+  void deallocate(void* p, std::size_t size) noexcept;
+
+ private:
+  std::pmr::unsynchronized_pool_resource pool_;  ///< Its pools; they are released when the PmrPool dies.
+};
+
+/// The blocks of a replay in progress: one slot per trace id.
+class ReplaySlots {
+ public:
+  /// Slots for ids `0 .. id_count - 1`, all empty.
+  explicit ReplaySlots(std::size_t id_count) : pointer_(id_count, nullptr), size_(id_count, 0) {}
+
+  /// The block of \p id (nullptr when it has none).
+  [[nodiscard]] void* pointer(std::size_t id) const noexcept { return pointer_[id]; }
+  /// The bytes requested for the block of \p id.
+  [[nodiscard]] std::size_t size(std::size_t id) const noexcept { return size_[id]; }
+  /// Records that \p id now names \p size bytes at \p p (nullptr, 0: no block).
+  void set(std::size_t id, void* p, std::size_t size) noexcept {
+    pointer_[id] = p;
+    size_[id] = size;
+  }
+  /// Calls \p visit(id, pointer, size) for every id that names a block.
+  template <class Visitor>
+  void for_each_live(Visitor&& visit) const {
+    for (std::size_t id = 0; id < pointer_.size(); ++id) {
+      if (pointer_[id] != nullptr) visit(id, pointer_[id], size_[id]);
+    }
+  }
+
+ private:
+  std::vector<void*> pointer_;     ///< Per id: its block, or nullptr.
+  std::vector<std::size_t> size_;  ///< Per id: bytes requested for its block (0 when none).
+};
+
+/// What the replay needs of an allocator: allocate, and deallocate with or
+/// without the block's size (and, optionally, reallocate). Every allocator
+/// of the course, GlibcMalloc and PmrPool.
+template <class A>
+concept ReplayTarget = requires(A& a, void* p, std::size_t n) {
+  { a.allocate(n) } -> std::same_as<void*>;
+} && (requires(A& a, void* p) { a.deallocate(p); } ||
+      requires(A& a, void* p, std::size_t n) { a.deallocate(p, n); });
+
+/// Gives the block at \p p of \p size requested bytes back to \p allocator:
+/// `deallocate(p, size)` for targets that need the size (std::pmr),
+/// `deallocate(p)` for the others.
+template <ReplayTarget A>
+void release_block(A& allocator, void* p, std::size_t size) noexcept {
+  if constexpr (requires { allocator.deallocate(p, size); }) {
+    allocator.deallocate(p, size);
+  } else {
+    (void)size;
+    allocator.deallocate(p);
+  }
+}
+
+/// Resizes the block at \p p from \p old_size to \p new_size bytes:
+/// `reallocate` when \p A has one, otherwise by moving (allocate, copy,
+/// deallocate). Returns nullptr, leaving the block as it was, on failure.
+template <ReplayTarget A>
+[[nodiscard]] void* resize_block(A& allocator, void* p, std::size_t old_size, std::size_t new_size) noexcept {
+  if constexpr (requires { { allocator.reallocate(p, new_size) } -> std::same_as<void*>; }) {
+    (void)old_size;
+    return allocator.reallocate(p, new_size);
+  } else {
+    void* const moved = allocator.allocate(new_size);
+    if (moved == nullptr) return nullptr;
+    std::memcpy(moved, p, std::min(old_size, new_size));
+    release_block(allocator, p, old_size);
+    return moved;
+  }
+}
+
+// [run_op]
+/// Runs one operation of a trace on \p allocator. Returns false, changing
+/// nothing, when an allocate or reallocate returns nullptr.
+template <ReplayTarget A>
+[[nodiscard]] bool run_op(A& allocator, ReplaySlots& slots, const TraceOp& op) noexcept {
+  switch (op.kind) {
+    case OpKind::allocate: {
+      void* const p = allocator.allocate(op.size);
+      if (p == nullptr) return false;
+      slots.set(op.id, p, op.size);
+      return true;
+    }
+    case OpKind::free:
+      if (op.id == kNullId) {
+        release_block(allocator, nullptr, 0);  // `f -1`: free(NULL) must be harmless
+      } else {
+        release_block(allocator, slots.pointer(op.id), slots.size(op.id));
+        slots.set(op.id, nullptr, 0);
+      }
+      return true;
+    case OpKind::reallocate: {
+      void* const p = resize_block(allocator, slots.pointer(op.id), slots.size(op.id), op.size);
+      if (p == nullptr) return false;
+      slots.set(op.id, p, op.size);
+      return true;
+    }
+  }
+  return false;  // unreachable: every OpKind is handled above
+}
+// [run_op]
+
+namespace detail {
+
+/// The byte the pattern of block \p id has at position \p i: it names the
+/// block (its id) and the position, so a block overwritten by another one,
+/// or shifted by a move, no longer matches.
+[[nodiscard]] constexpr std::byte pattern_byte(std::size_t id, std::size_t i) noexcept {
+  return static_cast<std::byte>((id * 131 + i * 7 + 1) & 0xFF);
+}
+
+/// Fills bytes \p from .. \p to of block \p id with its pattern.
+inline void fill_pattern(void* p, std::size_t id, std::size_t from, std::size_t to) noexcept {
+  auto* const bytes = static_cast<std::byte*>(p);
+  for (std::size_t i = from; i < to; ++i) bytes[i] = pattern_byte(id, i);
+}
+
+/// True when the first \p size bytes of block \p id still hold its pattern.
+[[nodiscard]] inline bool pattern_intact(const void* p, std::size_t id, std::size_t size) noexcept {
+  const auto* const bytes = static_cast<const std::byte*>(p);
+  for (std::size_t i = 0; i < size; ++i) {
+    if (bytes[i] != pattern_byte(id, i)) return false;
+  }
+  return true;
+}
+
+/// "line 12: a 3 24": where an operation came from, for messages.
+[[nodiscard]] std::string describe(const TraceOp& op);
+
+/// Fills \p report's space measures from \p allocator at the trace's peak.
+template <ReplayTarget A>
+void measure_at_peak(const A& allocator, const ReplaySlots& slots, SpaceMeasures& space) {
+  if constexpr (Allocator<A>) {
+    const Measures m = measure(allocator);
+    space.internal_fragmentation = m.internal_fragmentation;
+    space.largest_free_block = m.largest_free_block;
+    space.external_fragmentation = m.external_fragmentation;
+  } else if constexpr (requires(void* p) { A::block_bytes(p); }) {
+    std::size_t block_bytes = 0;
+    std::size_t requested = 0;
+    slots.for_each_live([&](std::size_t, void* p, std::size_t size) {
+      block_bytes += A::block_bytes(p);
+      requested += size;
+    });
+    space.internal_fragmentation = block_bytes - requested;
+  }
+}
+
+/// Fills the measures a replay takes at its end (heap size, utilization,
+/// search cost).
+template <ReplayTarget A>
+void measure_at_end(const A& allocator, SpaceMeasures& space) {
+  if constexpr (Allocator<A>) {
+    const auto stats = allocator.stats();
+    space.peak_heap = stats.high_water;
+    if (stats.high_water != 0) {
+      space.utilization =
+          static_cast<double>(space.peak_live_bytes) / static_cast<double>(stats.high_water);
+    }
+    space.visited_per_allocation = 0.0;  // stage 1 searches nothing
+    if constexpr (requires { stats.visited_per_search(); }) {
+      space.visited_per_allocation = stats.visited_per_search();
+    }
+  }
+}
+
+/// Why the block of \p op is misplaced, or empty: a block must be 8-byte
+/// aligned and, for the course's allocators, inside the heap.
+template <ReplayTarget A>
+[[nodiscard]] std::string misplacement(const A& allocator, const void* p) {
+  if (reinterpret_cast<std::uintptr_t>(p) % kDefaultAlignment != 0) return "block is not 8-byte aligned";
+  if constexpr (Allocator<A>) {
+    if (!allocator.owns(p)) return "block lies outside the heap";
+  }
+  (void)allocator;
+  return {};
+}
+
+/// Gives every block \p slots still names back to \p allocator.
+template <ReplayTarget A>
+void release_live(A& allocator, const ReplaySlots& slots) noexcept {
+  slots.for_each_live([&](std::size_t, void* p, std::size_t size) { release_block(allocator, p, size); });
+}
+
+/// The work of replay(), over \p slots kept by the caller, so that replay()
+/// can give back the blocks left live however the run ends.
+template <ReplayTarget A>
+[[nodiscard]] ReplayReport replay_into(const Trace& trace, A& allocator, ReplaySlots& slots,
+                                       const ReplayOptions& options) {
+  ReplayReport report;
+  const LivePeak peak = live_peak(trace);
+  report.space.peak_live_bytes = peak.bytes;
+  auto stop = [&](ReplayOutcome outcome, const TraceOp& op, std::string why) {
+    report.outcome = outcome;
+    report.failed_line = op.line;
+    report.what = detail::describe(op) + ": " + why;
+    return report;
+  };
+  for (std::size_t i = 0; i < trace.ops.size(); ++i) {
+    const TraceOp& op = trace.ops[i];
+    const bool names_block = op.id != kNullId && op.kind != OpKind::allocate;
+    if (names_block) {
+      if (!detail::pattern_intact(slots.pointer(op.id), op.id, slots.size(op.id))) {
+        return stop(ReplayOutcome::payload_damaged, op, "the block's bytes changed while it was live");
+      }
+    }
+    const std::size_t old_size = names_block ? slots.size(op.id) : 0;
+    if (!run_op(allocator, slots, op)) {
+      return stop(ReplayOutcome::out_of_memory, op, "the allocator returned nullptr (out of memory)");
+    }
+    if (op.kind != OpKind::free) {
+      void* const p = slots.pointer(op.id);
+      if (std::string why = detail::misplacement(allocator, p); !why.empty()) {
+        return stop(ReplayOutcome::payload_damaged, op, why);
+      }
+      if (!detail::pattern_intact(p, op.id, std::min(old_size, op.size))) {
+        return stop(ReplayOutcome::payload_damaged, op, "reallocate lost the block's bytes");
+      }
+      detail::fill_pattern(p, op.id, std::min(old_size, op.size), op.size);
+    }
+    ++report.ops_done;
+    if constexpr (Allocator<A>) {
+      if (options.check_every_op) {
+        if (const CheckResult result = allocator.check(); !result) {
+          return stop(ReplayOutcome::check_failed, op,
+                      "check() failed: \"" + std::string(result.failed_invariant) + "\" at offset " +
+                          std::to_string(result.offset));
+        }
+        ++report.checks;
+      }
+    }
+    if (i == peak.after_op) detail::measure_at_peak(allocator, slots, report.space);
+  }
+  detail::measure_at_end(allocator, report.space);
+  return report;
+}
+
+}  // namespace detail
+
+/// Runs \p trace on \p allocator once, carefully (see the file comment),
+/// and reports how it went. \p trace must be valid (check_trace()).
+/// Blocks the trace leaves live are freed at the end, as time_replay()
+/// does (glibc's would leak otherwise), unless the replay found the
+/// allocator broken: a damaged block or a failed check() means its blocks
+/// cannot be trusted (two ids may share one).
+template <ReplayTarget A>
+[[nodiscard]] ReplayReport replay(const Trace& trace, A& allocator, const ReplayOptions& options = {}) {
+  ReplaySlots slots(trace.id_count);
+  ReplayReport report = detail::replay_into(trace, allocator, slots, options);
+  if (report.outcome == ReplayOutcome::completed || report.outcome == ReplayOutcome::out_of_memory) {
+    detail::release_live(allocator, slots);
+  }
+  return report;
+}
+
+/// Runs the operations of \p trace on \p allocator and returns how long
+/// they took: no checks, no patterns, nothing but the calls (for
+/// throughput). Returns std::nullopt when the allocator ran out of memory.
+/// Blocks the trace leaves live are freed after the clock stops.
+template <ReplayTarget A>
+[[nodiscard]] std::optional<std::chrono::nanoseconds> time_replay(const Trace& trace, A& allocator) {
+  ReplaySlots slots(trace.id_count);
+  bool served = true;
+  const auto start = std::chrono::steady_clock::now();
+  for (const TraceOp& op : trace.ops) {
+    if (!run_op(allocator, slots, op)) {
+      served = false;
+      break;
+    }
+  }
+  const auto stop = std::chrono::steady_clock::now();
+  detail::release_live(allocator, slots);
+  if (!served) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start);
+}
+
+}  // namespace heaplab

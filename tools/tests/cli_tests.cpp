@@ -1,0 +1,484 @@
+// The heaplab command line, run in-process through run_heaplab(): what each
+// command prints, what it writes, and the exit code and one-line message of
+// every way its input can be wrong.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stage1_static_bump/static_heap.hpp"
+#include "tools/lab/cli.hpp"
+#include "tools/lab/lab_allocators.hpp"
+#include "tools/lab/text_report.hpp"
+#include "tools/trace/trace.hpp"
+
+namespace {
+
+using namespace heaplab;
+
+// Live bytes after each operation: 40, 48, 88, 48, 112, 72, 24, 0.
+constexpr std::string_view kSmallTrace =
+    "0\n3\n8\n1\n"
+    "a 0 40\n"
+    "a 1 8\n"
+    "a 2 40\n"
+    "f 2\n"
+    "r 1 72\n"
+    "f 0\n"
+    "r 1 24\n"
+    "f 1\n";
+
+// A second shape: two blocks, freed in the order they came.
+constexpr std::string_view kPairTrace = "0\n2\n4\n1\na 0 100\na 1 200\nf 0\nf 1\n";
+
+/// A file in the temporary directory, removed when the test is done. Its
+/// name holds the process id, because CTest runs test cases in parallel.
+class TempFile {
+ public:
+  /// A file named after \p name, holding \p contents.
+  TempFile(std::string_view name, std::string_view contents) : path_(unique_path(name)) {
+    std::ofstream(path_, std::ios::binary) << contents;
+  }
+  /// A name for a file that is not written (an SVG output, a missing trace).
+  explicit TempFile(std::string_view name) : path_(unique_path(name)) {}
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+
+  /// The path, as a command-line argument.
+  [[nodiscard]] std::string path() const { return path_.string(); }
+
+ private:
+  static std::filesystem::path unique_path(std::string_view name) {
+    return std::filesystem::temp_directory_path() /
+           ("heaplab-cli-" + std::to_string(::getpid()) + "-" + std::string(name));
+  }
+  std::filesystem::path path_;
+};
+
+/// What one run of the command line did.
+struct Run {
+  int exit_code = 0;
+  std::string out;  ///< Standard output.
+  std::string err;  ///< Standard error.
+};
+
+/// heaplab with \p args.
+Run heaplab_run(const std::vector<std::string>& args) {
+  const std::vector<std::string_view> views(args.begin(), args.end());
+  std::ostringstream out;
+  std::ostringstream err;
+  const int exit_code = run_heaplab(views, out, err);
+  return {exit_code, out.str(), err.str()};
+}
+
+/// The lines of \p text.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+/// The words of \p line, split at spaces.
+std::vector<std::string> words_of(const std::string& line) {
+  std::istringstream in(line);
+  return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+}
+
+/// The first line of \p text whose first word is \p first (empty if none).
+std::string row_of(const std::string& text, std::string_view first) {
+  for (const std::string& line : lines_of(text)) {
+    const std::vector<std::string> words = words_of(line);
+    if (!words.empty() && words[0] == first) return line;
+  }
+  return {};
+}
+
+/// \p text parsed as a trace; it must be well formed.
+Trace trace_of(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  const TraceResult result = parse_trace(in, "t.rep");
+  REQUIRE(result.has_value());
+  return result.value();
+}
+
+/// What replay() reports for the allocator \p name on \p text, over the
+/// lab's default heap: the numbers the command line must agree with.
+ReplayReport engine_replay(std::string_view name, std::string_view text) {
+  const LabHeap heap(kStaticHeapSize);
+  return find_lab_allocator(name)->replay(trace_of(text), heap.bytes(), {});
+}
+
+/// The fields of one CSV line (RFC 4180 quoting).
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
+      fields.back() += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+/// \p text as a double; it must be one, all of it.
+double number_of(const std::string& text) {
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  REQUIRE_MESSAGE((error == std::errc{} && end == text.data() + text.size()), "not a number: '" << text << "'");
+  return value;
+}
+
+/// True when \p text is exactly one line (one line end, at its end).
+bool is_one_line(const std::string& text) {
+  return !text.empty() && text.find('\n') == text.size() - 1;
+}
+
+}  // namespace
+
+TEST_SUITE("cli") {
+
+TEST_CASE("cli: list shows every allocator of the table in aligned columns") {
+  const Run run = heaplab_run({"list"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  const std::vector<std::string> lines = lines_of(run.out);
+  REQUIRE(lines.size() == 2 + lab_allocators().size());  // headings, rule, a row each
+  const std::size_t chapter_column = lines[0].find("chapter");
+  const std::size_t type_column = lines[0].find("C++ type");
+  const std::size_t summary_column = lines[0].find("summary");
+  for (std::size_t i = 0; i < lab_allocators().size(); ++i) {
+    const LabAllocator& allocator = lab_allocators()[i];
+    const std::string& row = lines[2 + i];
+    CAPTURE(row);
+    CHECK(row.starts_with(std::string(allocator.name) + ' '));
+    CHECK(row.find(allocator.chapter) == chapter_column);
+    CHECK(row.find(allocator.type) == type_column);
+    CHECK(row.substr(summary_column) == allocator.summary);
+  }
+}
+
+TEST_CASE("cli: replay prints the outcome and the space measures replay() reports") {
+  const TempFile trace("replay.rep", kSmallTrace);
+  const Run run = heaplab_run({"replay", trace.path(), "first-fit", "glibc"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  CHECK(run.out.starts_with(trace.path() + ": 8 operations, peak of live requests 112 B; heap 10.0 MiB\n"));
+  CHECK(run.out.find("checks") == std::string::npos);  // only with --check
+
+  const ReplayReport expected = engine_replay("first-fit", kSmallTrace);
+  const std::vector<std::string> first_fit = words_of(row_of(run.out, "first-fit"));
+  // "first-fit completed 50.0% 224 B 32 B 30.0% 0.25 56 B": a unit is a word of its own.
+  REQUIRE(first_fit.size() == 11);
+  CHECK(first_fit[1] == "completed");
+  CHECK(first_fit[2] == format_percent(*expected.space.utilization));
+  CHECK(first_fit[3] + ' ' + first_fit[4] == format_bytes(*expected.space.peak_heap));
+  CHECK(first_fit[5] + ' ' + first_fit[6] == format_bytes(*expected.space.internal_fragmentation));
+  CHECK(first_fit[7] == format_percent(*expected.space.external_fragmentation));
+  CHECK(first_fit[8] == fixed(*expected.space.visited_per_allocation, 2));
+  CHECK(first_fit[9] + ' ' + first_fit[10] == format_bytes(*expected.space.largest_free_block));
+
+  // glibc: only its internal fragmentation is measurable.
+  const std::vector<std::string> glibc = words_of(row_of(run.out, "glibc"));
+  REQUIRE(glibc.size() == 9);
+  CHECK(glibc[1] == "completed");
+  CHECK(glibc[2] == "-");
+  CHECK(glibc[3] == "-");
+  CHECK(glibc[4] != "-");
+  CHECK(glibc[8] == "-");
+  CHECK(run.out.find("2 of 2 replays completed.") != std::string::npos);
+}
+
+TEST_CASE("cli: replay --check reports the checks made") {
+  const TempFile trace("check.rep", kSmallTrace);
+  const Run run = heaplab_run({"replay", "--check", trace.path(), "best-fit", "pmr-pool"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("check() after every operation") != std::string::npos);
+  const std::vector<std::string> best_fit = words_of(row_of(run.out, "best-fit"));
+  REQUIRE(best_fit.size() >= 3);
+  CHECK(best_fit[1] == "8");  // one check() per operation
+  CHECK(best_fit[2] == "completed");
+  const std::vector<std::string> pmr = words_of(row_of(run.out, "pmr-pool"));
+  REQUIRE(pmr.size() >= 3);
+  CHECK(pmr[1] == "-");  // std::pmr has no check()
+}
+
+TEST_CASE("cli: replay all runs every allocator of the table once") {
+  const TempFile trace("all.rep", kSmallTrace);
+  const Run run = heaplab_run({"replay", trace.path(), "all", "first-fit"});
+  CHECK(run.exit_code == 0);
+  for (const LabAllocator& allocator : lab_allocators()) {
+    CAPTURE(allocator.name);
+    CHECK_FALSE(row_of(run.out, allocator.name).empty());
+  }
+  const std::string count = std::to_string(lab_allocators().size());
+  CHECK(run.out.find(count + " of " + count + " replays completed.") != std::string::npos);
+}
+
+TEST_CASE("cli: a replay that runs out of memory exits with 1 and says where") {
+  std::string text = "0\n64\n64\n1\n";
+  for (int id = 0; id < 64; ++id) text += "a " + std::to_string(id) + " 100\n";
+  const TempFile trace("oom.rep", text);
+  const Run run = heaplab_run({"replay", "--heap-size", "4K", trace.path(), "bump", "glibc"});
+  CHECK(run.exit_code == kExitFailed);
+  CHECK(run.err.empty());
+  const std::string bump = row_of(run.out, "bump");
+  CHECK(bump.find(": the allocator returned nullptr (out of memory)") != std::string::npos);
+  CHECK(bump.find("line ") != std::string::npos);
+  CHECK(run.out.find("heap 4.0 KiB") != std::string::npos);
+  CHECK(run.out.find("1 of 2 replays completed.") != std::string::npos);
+}
+
+TEST_CASE("cli: a malformed trace gives exit 2 and format_error's one line") {
+  struct Case {
+    std::string_view name;
+    std::string_view text;
+    std::string_view says;  ///< A part of the message that names the problem.
+  };
+  const Case cases[] = {
+      {"bad header", "lots\n1\n1\n1\na 0 8\n", ":1: header: the suggested heap size must be a whole number"},
+      {"unknown operation", "0\n1\n1\n1\nx 0 8\n", ":5: unknown operation 'x'"},
+      {"id out of range", "0\n2\n1\n1\na 2 8\n", ":5: id 2 is out of range"},
+      {"free of an id never allocated", "0\n2\n2\n1\na 0 8\nf 1\n", ":6: free of id 1, which was never allocated"},
+      {"negative size", "0\n1\n1\n1\na 0 -8\n", ":5: size -8 is negative"},
+      {"absurd size", "0\n1\n1\n1\na 0 99999999999\n", ":5: size 99999999999 is absurd"},
+      {"truncated file", "0\n2\n5\n1\na 0 8\nf 0\n", ": truncated: the header declares 5 operations"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const TempFile trace("malformed.rep", c.text);
+    const TraceResult parsed = parse_trace_file(trace.path());
+    REQUIRE_FALSE(parsed.has_value());
+    const std::string expected = format_error(parsed.error()) + '\n';
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"replay", trace.path(), "first-fit"}, {"compare", "--repeat", "1", trace.path()}}) {
+      const Run run = heaplab_run(args);
+      CHECK(run.exit_code == kExitMalformedTrace);
+      CHECK(run.out.empty());
+      CHECK(run.err == expected);
+      CHECK(run.err.starts_with(trace.path()));
+      CHECK(run.err.find(c.says) != std::string::npos);
+    }
+  }
+  SUBCASE("a file that does not exist") {
+    const TempFile missing("missing.rep");
+    const Run run = heaplab_run({"replay", missing.path(), "first-fit"});
+    CHECK(run.exit_code == kExitMalformedTrace);
+    CHECK(run.err == missing.path() + ": cannot open the file\n");
+  }
+  SUBCASE("compare reads every trace before it runs any") {
+    const TempFile good("good.rep", kSmallTrace);
+    const TempFile bad("bad.rep", "0\n1\n1\n1\nq 0 8\n");
+    const Run run = heaplab_run({"compare", "--repeat", "1", good.path(), bad.path()});
+    CHECK(run.exit_code == kExitMalformedTrace);
+    CHECK(run.out.empty());
+    CHECK(is_one_line(run.err));
+  }
+}
+
+TEST_CASE("cli: usage errors give exit 64 and one line that points to --help") {
+  const TempFile trace("usage.rep", kSmallTrace);
+  const TempFile missing("usage-missing.rep");
+  const std::string t = trace.path();
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"frobnicate"},
+      {"list", "extra"},
+      {"replay"},
+      {"replay", t},
+      {"replay", t, "no-such-allocator"},
+      {"replay", "--bogus", t, "first-fit"},
+      {"replay", "-x", t, "first-fit"},
+      {"replay", t, "first-fit", "--heap-size"},
+      {"replay", "--heap-size", "0", t, "first-fit"},
+      {"replay", "--heap-size", "lots", t, "first-fit"},
+      {"replay", "--csv", t, "first-fit"},  // a compare option
+      {"replay", missing.path(), "no-such-allocator"},  // usage is checked before the trace is read
+      {"compare"},
+      {"compare", "--repeat", "0", t},
+      {"compare", "--repeat", "many", t},
+      {"compare", "--repeat", std::to_string(kMaxRepeat + 1), t},
+      {"compare", "--allocators", "first-fit,,bump", t},
+      {"compare", "--allocators", "first-fit,", t},
+      {"compare", "--allocators", "first-fit,nope", t},
+      {"compare", "--svg"},
+      {"compare", "--check", t},  // a replay option
+  };
+  for (const std::vector<std::string>& args : cases) {
+    std::string command;
+    for (const std::string& arg : args) command += arg + ' ';
+    CAPTURE(command);
+    const Run run = heaplab_run(args);
+    CHECK(run.exit_code == kExitUsage);
+    CHECK(run.out.empty());
+    CHECK(is_one_line(run.err));
+    CHECK(run.err.starts_with("heaplab: "));
+    CHECK(run.err.find("heaplab --help") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: help shows the usage of every command") {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"help"}, {"-h"}, {"compare", "--help"}}) {
+    const Run run = heaplab_run(args);
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.empty());
+    for (const std::string_view usage : {"heaplab list", "heaplab replay [--check] [--heap-size BYTES] TRACE ALLOCATOR...",
+                                         "heaplab compare [--csv] [--svg FILE]", "--repeat N", "--allocators"}) {
+      CAPTURE(usage);
+      CHECK(run.out.find(usage) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("cli: compare --csv has a row per trace and allocator with glibc always present") {
+  const TempFile small("small.rep", kSmallTrace);
+  const TempFile pair("pair,with a comma.rep", kPairTrace);  // a name CSV must quote
+  const Run run =
+      heaplab_run({"compare", "--csv", "--repeat", "2", "--allocators", "first-fit,bump", small.path(), pair.path()});
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  const std::vector<std::string> lines = lines_of(run.out);
+  REQUIRE(lines.size() == 1 + 2 * 3);  // header + 2 traces x (first-fit, bump, glibc)
+  const std::vector<std::string> header = csv_fields(lines[0]);
+  CHECK(header[0] == "trace");
+  CHECK(header[1] == "allocator");
+  CHECK(header[6] == "utilization");
+  CHECK(header.back() == "speed_vs_glibc");
+  CHECK(lines[4].starts_with('"' + pair.path() + '"'));
+
+  const std::string_view traces[] = {kSmallTrace, kPairTrace};
+  const std::string paths[] = {small.path(), pair.path()};
+  const std::string_view allocators[] = {"first-fit", "bump", "glibc"};
+  for (std::size_t row = 0; row < 6; ++row) {
+    const std::vector<std::string> fields = csv_fields(lines[1 + row]);
+    CAPTURE(lines[1 + row]);
+    REQUIRE(fields.size() == header.size());
+    CHECK(fields[0] == paths[row / 3]);
+    CHECK(fields[1] == allocators[row % 3]);
+    CHECK(fields[2] == "completed");
+    CHECK(fields[3].empty());  // no reason: it completed
+    // The utilization is replay()'s, to the last bit.
+    const ReplayReport expected = engine_replay(allocators[row % 3], traces[row / 3]);
+    if (expected.space.utilization) {
+      CHECK(number_of(fields[6]) == *expected.space.utilization);
+      CHECK(number_of(fields[7]) == static_cast<double>(*expected.space.peak_heap));
+    } else {
+      CHECK(fields[6].empty());
+      CHECK(fields[7].empty());
+    }
+    CHECK(number_of(fields.back()) > 0);  // speed: present and positive
+  }
+}
+
+TEST_CASE("cli: compare runs every allocator of the table by default") {
+  const TempFile trace("default.rep", kSmallTrace);
+  const Run run = heaplab_run({"compare", "--csv", "--repeat", "1", trace.path()});
+  CHECK(run.exit_code == 0);
+  const std::vector<std::string> lines = lines_of(run.out);
+  REQUIRE(lines.size() == 1 + lab_allocators().size());
+  for (std::size_t i = 0; i < lab_allocators().size(); ++i) {
+    CHECK(csv_fields(lines[1 + i])[1] == lab_allocators()[i].name);
+  }
+  SUBCASE("glibc named alone is compared once") {
+    const Run alone = heaplab_run({"compare", "--csv", "--repeat", "1", "--allocators", "glibc", trace.path()});
+    CHECK(lines_of(alone.out).size() == 2);
+  }
+}
+
+TEST_CASE("cli: compare's table shows a failed replay's reason and a summary") {
+  std::string text = "0\n64\n64\n1\n";
+  for (int id = 0; id < 64; ++id) text += "a " + std::to_string(id) + " 100\n";
+  const TempFile big("big.rep", text);
+  const TempFile small("summary.rep", kSmallTrace);
+  const Run run = heaplab_run(
+      {"compare", "--heap-size", "4K", "--repeat", "1", "--allocators", "bump,first-fit", big.path(), small.path()});
+  CHECK(run.exit_code == 0);  // running out of memory is a result, not an error
+  CHECK(run.out.find("speed vs glibc") != std::string::npos);
+  const std::string bump = row_of(run.out, "bump");  // the first trace's row
+  CHECK(bump.find("the allocator returned nullptr (out of memory)") != std::string::npos);
+  CHECK(run.out.find("Summary over 2 traces") != std::string::npos);
+  const std::string summary = run.out.substr(run.out.find("Summary"));
+  CHECK(words_of(row_of(summary, "bump"))[1] == "1");   // 1 of 2 completed
+  CHECK(words_of(row_of(summary, "glibc"))[1] == "2");  // 2 of 2: glibc ignores the lab's heap
+  CHECK(words_of(row_of(summary, "glibc")).back() == "1.00x");
+  CHECK(run.out.find("Legend") != std::string::npos);
+}
+
+TEST_CASE("cli: compare --svg writes a chart that names every allocator compared") {
+  const TempFile trace("chart.rep", kSmallTrace);
+  const TempFile svg("chart.svg");
+  const Run run = heaplab_run(
+      {"compare", "--repeat", "1", "--allocators", "best-fit,bump", "--svg", svg.path(), trace.path()});
+  CHECK(run.exit_code == 0);
+  std::ifstream in(svg.path());
+  const std::string chart{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(chart.starts_with("<svg"));
+  CHECK(chart.ends_with("</svg>\n"));
+  for (const std::string_view name : {"best-fit", "bump", "glibc"}) {
+    CAPTURE(name);
+    CHECK(chart.find(">" + std::string(name) + " (") != std::string::npos);  // its legend entry
+  }
+  CHECK(chart.find("Utilization") != std::string::npos);
+  CHECK(chart.find("Speed vs glibc") != std::string::npos);
+  SUBCASE("a path that cannot be written stops compare before it runs") {
+    const Run bad = heaplab_run({"compare", "--svg", "/no/such/directory/chart.svg", trace.path()});
+    CHECK(bad.exit_code == kExitFailed);
+    CHECK(bad.out.empty());
+    CHECK(bad.err == "heaplab: cannot write /no/such/directory/chart.svg\n");
+  }
+}
+
+TEST_CASE("cli: --heap-size reads bytes with K M and G suffixes") {
+  CHECK(parse_byte_size("4096") == 4096);
+  CHECK(parse_byte_size("1") == 1);
+  CHECK(parse_byte_size("64K") == 64 * 1024);
+  CHECK(parse_byte_size("64KiB") == 64 * 1024);
+  CHECK(parse_byte_size("10M") == kStaticHeapSize);
+  CHECK(parse_byte_size("10MiB") == kStaticHeapSize);
+  CHECK(parse_byte_size("2G") == std::size_t{2} << 30);
+  CHECK(parse_byte_size("2GiB") == std::size_t{2} << 30);
+
+  for (const std::string_view garbage :
+       {"", "0", "0K", "K", "-5", "+5", " 5", "5 ", "1.5M", "10MB", "10k", "10X", "0x10", "ten",
+        "99999999999999999999", "17179869184G"}) {
+    CAPTURE(garbage);
+    CHECK_FALSE(parse_byte_size(garbage).has_value());
+  }
+  // The largest that fits, and one more.
+  const std::size_t max = std::numeric_limits<std::size_t>::max();
+  CHECK(parse_byte_size(std::to_string(max >> 30) + "G") == (max >> 30) << 30);
+  CHECK_FALSE(parse_byte_size(std::to_string((max >> 30) + 1) + "G").has_value());
+
+  SUBCASE("replay runs on the heap it asks for") {
+    const TempFile trace("heap-size.rep", kSmallTrace);
+    const Run run = heaplab_run({"replay", "--heap-size", "64K", trace.path(), "bump"});
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.find("; heap 64.0 KiB") != std::string::npos);
+  }
+}
+
+}  // TEST_SUITE("cli")

@@ -1,0 +1,298 @@
+// The strategy lab's engine: replay() catches what it promises to catch,
+// measures what the allocators report, and every allocator in the lab's
+// table runs a trace through it.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "stage1_static_bump/bump_allocator.hpp"
+#include "stage3_fit_strategies/fit_allocators.hpp"
+#include "stage3_fit_strategies/measures.hpp"
+#include "tools/lab/lab_allocators.hpp"
+#include "tools/lab/replay.hpp"
+#include "tools/trace/trace.hpp"
+
+namespace {
+
+using namespace heaplab;
+
+/// \p text parsed as a trace; it must be well formed.
+Trace trace_of(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  const TraceResult result = parse_trace(in, "t.rep");
+  REQUIRE_MESSAGE(result.has_value(), format_error(result.error()));
+  return result.value();
+}
+
+// Live bytes after each operation: 40, 48, 88, 48, 112, 72, 24, 0.
+// The peak of 112 is reached by operation 4 (line 9: the reallocate).
+constexpr std::string_view kSmallTrace =
+    "0\n3\n8\n1\n"
+    "a 0 40\n"   // line 5
+    "a 1 8\n"    // line 6
+    "a 2 40\n"   // line 7
+    "f 2\n"      // line 8
+    "r 1 72\n"   // line 9
+    "f 0\n"      // line 10
+    "r 1 24\n"   // line 11
+    "f 1\n";     // line 12
+
+/// What a FakeHeap does wrong, to prove that replay() notices.
+enum class Fault {
+  none,                 ///< A correct (if wasteful) bump heap.
+  runs_out_after_two,   ///< The third allocation returns nullptr.
+  repeats_a_block,      ///< The second allocation returns the first block again.
+  misaligns,            ///< Blocks start 4 bytes off the 8-byte grid.
+  forgets_to_copy,      ///< reallocate() moves the block without its bytes.
+  fails_check_at_three, ///< check() fails from the third operation on.
+};
+
+/// A tiny allocator of the contract with one deliberate fault.
+class FakeHeap {
+ public:
+  explicit FakeHeap(Fault fault) : fault_(fault) {}
+
+  void* allocate(std::size_t size, std::size_t = kDefaultAlignment) noexcept {
+    ++calls_;
+    if (fault_ == Fault::runs_out_after_two && calls_ > 2) return nullptr;
+    if (fault_ == Fault::repeats_a_block && calls_ == 2) return bytes_.data();
+    const std::size_t start = next_ + (fault_ == Fault::misaligns ? 4 : 0);
+    next_ = (start + size + 15) / 8 * 8;
+    return bytes_.data() + start;
+  }
+  void deallocate(void*) noexcept {}
+  void* reallocate(void* p, std::size_t size) noexcept {
+    void* const moved = allocate(size);
+    // Copies `size` bytes, more than the old block may hold: harmless inside
+    // bytes_, but the ranges may overlap, hence memmove.
+    if (fault_ != Fault::forgets_to_copy) std::memmove(moved, p, size);
+    return moved;
+  }
+  void* allocate_zeroed(std::size_t, std::size_t) noexcept { return nullptr; }
+  HeapStats stats() const noexcept { return {.used = next_, .high_water = next_}; }
+  CheckResult check() const noexcept {
+    return fault_ == Fault::fails_check_at_three && calls_ >= 3 ? CheckResult::fail("the fake's invariant", 24)
+                                                               : CheckResult::pass();
+  }
+  bool owns(const void* p) const noexcept {
+    return p >= bytes_.data() && p < bytes_.data() + bytes_.size();
+  }
+  template <class Visitor>
+  void for_each_block(Visitor&& visit) const {
+    visit(BlockView{0, 0, next_, BlockState::allocated});
+  }
+
+ private:
+  Fault fault_;
+  std::size_t calls_ = 0;
+  std::size_t next_ = 0;
+  alignas(16) std::array<std::byte, 4096> bytes_{};
+};
+static_assert(Allocator<FakeHeap>);
+
+/// replay() of kSmallTrace on a FakeHeap with \p fault.
+ReplayReport replay_fake(Fault fault) {
+  FakeHeap heap(fault);
+  return replay(trace_of(kSmallTrace), heap, {.check_every_op = true});
+}
+
+}  // namespace
+
+TEST_SUITE("lab") {
+
+TEST_CASE("lab: a replay runs every operation and measures the heap at the trace's peak") {
+  const Trace trace = trace_of(kSmallTrace);
+  alignas(16) std::array<std::byte, 4096> region{};
+  FirstFitAllocator replayed(region);
+  const ReplayReport report = replay(trace, replayed);
+  REQUIRE(report.outcome == ReplayOutcome::completed);
+  CHECK(report.ops_done == 8);
+  CHECK(report.what.empty());
+  CHECK(report.checks == 0);  // not asked for
+
+  // The same operations by hand on a second allocator, measured after
+  // operation 4 (the peak of 112 live bytes) and at the end.
+  alignas(16) std::array<std::byte, 4096> region2{};
+  FirstFitAllocator by_hand(region2);
+  void* const b0 = by_hand.allocate(40);
+  void* b1 = by_hand.allocate(8);
+  void* const b2 = by_hand.allocate(40);
+  by_hand.deallocate(b2);
+  b1 = by_hand.reallocate(b1, 72);
+  const Measures at_peak = measure(by_hand);
+  by_hand.deallocate(b0);
+  b1 = by_hand.reallocate(b1, 24);
+  by_hand.deallocate(b1);
+  const FreeListStats end = by_hand.stats();
+
+  const SpaceMeasures& space = report.space;
+  CHECK(space.peak_live_bytes == 112);
+  CHECK(space.peak_heap == end.high_water);
+  REQUIRE(space.utilization.has_value());
+  CHECK(*space.utilization == doctest::Approx(112.0 / static_cast<double>(end.high_water)));
+  CHECK(space.internal_fragmentation == at_peak.internal_fragmentation);
+  CHECK(space.largest_free_block == at_peak.largest_free_block);
+  REQUIRE(space.external_fragmentation.has_value());
+  CHECK(*space.external_fragmentation == doctest::Approx(at_peak.external_fragmentation));
+  CHECK(space.visited_per_allocation == doctest::Approx(end.visited_per_search()));
+  // The replayed heap ends where the hand-run one does.
+  CHECK(replayed.stats().high_water == end.high_water);
+  CHECK(replayed.stats().live_allocations == 0);
+}
+
+TEST_CASE("lab: check_every_op runs check() after every operation") {
+  alignas(16) std::array<std::byte, 4096> region{};
+  BestFitAllocator heap(region);
+  const ReplayReport report = replay(trace_of(kSmallTrace), heap, {.check_every_op = true});
+  CHECK(report.outcome == ReplayOutcome::completed);
+  CHECK(report.checks == 8);
+}
+
+TEST_CASE("lab: each kind of failure stops the replay at the operation that shows it") {
+  SUBCASE("out of memory: the third allocation") {
+    const ReplayReport report = replay_fake(Fault::runs_out_after_two);
+    CHECK(report.outcome == ReplayOutcome::out_of_memory);
+    CHECK(report.ops_done == 2);
+    CHECK(report.failed_line == 7);
+    CHECK(report.what == "line 7: a 2 40: the allocator returned nullptr (out of memory)");
+  }
+  SUBCASE("two live blocks at one address: the first block's pattern is overwritten") {
+    const ReplayReport report = replay_fake(Fault::repeats_a_block);
+    CHECK(report.outcome == ReplayOutcome::payload_damaged);
+    // Block 1 was written over block 0, so block 0 is the one found damaged,
+    // when it is freed.
+    CHECK(report.failed_line == 10);
+    CHECK(report.what == "line 10: f 0: the block's bytes changed while it was live");
+  }
+  SUBCASE("a block off the 8-byte grid") {
+    const ReplayReport report = replay_fake(Fault::misaligns);
+    CHECK(report.outcome == ReplayOutcome::payload_damaged);
+    CHECK(report.failed_line == 5);
+    CHECK(report.what == "line 5: a 0 40: block is not 8-byte aligned");
+  }
+  SUBCASE("a reallocate that loses the bytes") {
+    const ReplayReport report = replay_fake(Fault::forgets_to_copy);
+    CHECK(report.outcome == ReplayOutcome::payload_damaged);
+    CHECK(report.what == "line 9: r 1 72: reallocate lost the block's bytes");
+  }
+  SUBCASE("a broken invariant") {
+    const ReplayReport report = replay_fake(Fault::fails_check_at_three);
+    CHECK(report.outcome == ReplayOutcome::check_failed);
+    CHECK(report.ops_done == 3);  // the operation ran; its check failed
+    CHECK(report.what == "line 7: a 2 40: check() failed: \"the fake's invariant\" at offset 24");
+  }
+  SUBCASE("the same faults pass unnoticed without a fault") {
+    const ReplayReport report = replay_fake(Fault::none);
+    CHECK(report.outcome == ReplayOutcome::completed);
+    CHECK(report.checks == 8);
+  }
+}
+
+TEST_CASE("lab: a replay gives back the blocks the trace leaves live") {
+  // Two blocks are still live when the trace ends; glibc's would leak.
+  const Trace trace = trace_of("0\n3\n3\n1\na 0 40\na 1 8\na 2 16\n");
+  alignas(16) std::array<std::byte, 4096> region{};
+  FirstFitAllocator heap(region);
+  const ReplayReport report = replay(trace, heap);
+  CHECK(report.outcome == ReplayOutcome::completed);
+  CHECK(heap.stats().live_allocations == 0);
+  CHECK(report.space.utilization.has_value());  // measured before the blocks went back
+
+  SUBCASE("also when the heap runs out of memory part way") {
+    alignas(16) std::array<std::byte, 128> small{};
+    FirstFitAllocator tight(small);
+    const ReplayReport short_of_memory = replay(trace_of("0\n3\n3\n1\na 0 40\na 1 8\na 2 4000\n"), tight);
+    CHECK(short_of_memory.outcome == ReplayOutcome::out_of_memory);
+    CHECK(tight.stats().live_allocations == 0);
+  }
+}
+
+TEST_CASE("lab: a failed replay measures nothing") {
+  const ReplayReport report = replay_fake(Fault::runs_out_after_two);
+  CHECK_FALSE(report.space.peak_heap.has_value());
+  CHECK_FALSE(report.space.utilization.has_value());
+  CHECK(report.space.peak_live_bytes == 112);  // a property of the trace
+}
+
+TEST_CASE("lab: an allocator without reallocate() resizes by moving, bytes intact") {
+  alignas(16) std::array<std::byte, 1024> region{};
+  BumpAllocator bump(region);
+  const ReplayReport report = replay(trace_of(kSmallTrace), bump, {.check_every_op = true});
+  CHECK(report.outcome == ReplayOutcome::completed);
+  // Five allocations: three by `a`, one for each `r` (a bump heap cannot grow a block).
+  CHECK(bump.stats().allocations == 5);
+  CHECK(bump.stats().requested == 40 + 8 + 40 + 72 + 24);  // its frees release nothing
+}
+
+TEST_CASE("lab: glibc is measured only where it lets a program see") {
+  GlibcMalloc glibc;
+  const ReplayReport report = replay(trace_of(kSmallTrace), glibc, {.check_every_op = true});
+  CHECK(report.outcome == ReplayOutcome::completed);
+  CHECK(report.checks == 0);  // glibc has no check()
+  REQUIRE(report.space.internal_fragmentation.has_value());
+  // Two live blocks at the peak: each costs at least its 8-byte size field.
+  CHECK(*report.space.internal_fragmentation >= 2 * 8);
+  CHECK_FALSE(report.space.peak_heap.has_value());
+  CHECK_FALSE(report.space.utilization.has_value());
+  CHECK_FALSE(report.space.external_fragmentation.has_value());
+  CHECK_FALSE(report.space.visited_per_allocation.has_value());
+}
+
+TEST_CASE("lab: std::pmr's pool gets each block's size back, and reports no space measures") {
+  PmrPool pool;
+  const ReplayReport report = replay(trace_of(kSmallTrace), pool, {.check_every_op = true});
+  CHECK(report.outcome == ReplayOutcome::completed);
+  CHECK_FALSE(report.space.peak_heap.has_value());
+  CHECK_FALSE(report.space.internal_fragmentation.has_value());
+}
+
+TEST_CASE("lab: time_replay times a trace that runs and refuses one that does not") {
+  const Trace trace = trace_of(kSmallTrace);
+  FakeHeap good(Fault::none);
+  CHECK(time_replay(trace, good).has_value());
+  FakeHeap short_of_memory(Fault::runs_out_after_two);
+  CHECK_FALSE(time_replay(trace, short_of_memory).has_value());
+}
+
+TEST_CASE("lab: every allocator in the table has a unique name and runs a trace with --check") {
+  const Trace trace = trace_of(kSmallTrace);
+  const LabHeap heap(std::size_t{1} << 20);
+  std::set<std::string_view> names;
+  for (const LabAllocator& allocator : lab_allocators()) {
+    CAPTURE(allocator.name);
+    CHECK(names.insert(allocator.name).second);
+    CHECK(find_lab_allocator(allocator.name) == &allocator);
+    const ReplayReport report = allocator.replay(trace, heap.bytes(), {.check_every_op = true});
+    CHECK(report.outcome == ReplayOutcome::completed);
+    CHECK(allocator.time(trace, heap.bytes()).has_value());
+    if (allocator.is_reference()) {
+      CHECK(report.checks == 0);
+    } else {
+      CHECK(report.checks == 8);
+      CHECK(report.space.peak_heap.has_value());
+    }
+  }
+  CHECK(lab_allocators().back().name == "glibc");
+  CHECK(&glibc_allocator() == &lab_allocators().back());
+  CHECK(find_lab_allocator("no-such-allocator") == nullptr);
+}
+
+TEST_CASE("lab: a heap too small for the trace runs out of memory, reported, not crashed") {
+  const LabHeap heap(4096);
+  // A bump heap of 4 KiB runs out long before 64 blocks of 100 bytes.
+  std::string text = "0\n64\n64\n1\n";
+  for (int id = 0; id < 64; ++id) text += "a " + std::to_string(id) + " 100\n";
+  const ReplayReport report =
+      find_lab_allocator("bump")->replay(trace_of(text), heap.bytes(), {.check_every_op = true});
+  CHECK(report.outcome == ReplayOutcome::out_of_memory);
+  CHECK(report.ops_done < 64);
+  CHECK(report.ops_done > 30);  // 4096 bytes hold about 40 blocks of 104
+}
+
+}  // TEST_SUITE("lab")
