@@ -162,4 +162,18 @@ std::string draw_usage(const HeapStats& stats, std::size_t width) {
          percent + ")";
 }
 
+std::string draw_block_map(std::span<const BlockView> blocks, std::size_t max_blocks) {
+  if (blocks.empty()) return "(no blocks yet)";
+  std::string line;
+  for (const BlockView& block : blocks.first(std::min(blocks.size(), max_blocks))) {
+    line += block.state == BlockState::allocated ? "[A " : "[F ";
+    line += std::to_string(block.size) + ']';
+  }
+  if (blocks.size() > max_blocks) {
+    const std::size_t rest = blocks.size() - max_blocks;
+    line += " ... and " + std::to_string(rest) + (rest == 1 ? " more block" : " more blocks");
+  }
+  return line;
+}
+
 }  // namespace heaplab

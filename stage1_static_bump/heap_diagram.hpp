@@ -88,6 +88,22 @@ template <Allocator A>
 ///     // [F 48]
 [[nodiscard]] std::string side_by_side(std::span<const std::string> columns, std::size_t gap = 3);
 
+/// \p blocks on one line, in order: `[A 32]` for an allocated block of 32
+/// bytes, `[F 48]` for a free one; after \p max_blocks blocks the rest is
+/// summarised (" ... and 97 more blocks"); "(no blocks yet)" for none.
+[[nodiscard]] std::string draw_block_map(std::span<const BlockView> blocks, std::size_t max_blocks = 16);
+
+/// draw_block_map() of \p allocator's block walk: the one-line picture of
+/// any allocator of the course (`heaplab map` draws one after each step).
+/// A bump heap, which keeps no block boundaries, shows its used part as
+/// one allocated stretch and the rest of its region as one free block.
+template <Allocator A>
+[[nodiscard]] std::string draw_block_walk(const A& allocator, std::size_t max_blocks = 16) {
+  std::vector<BlockView> blocks;
+  allocator.for_each_block([&blocks](const BlockView& block) { blocks.push_back(block); });
+  return draw_block_map(blocks, max_blocks);
+}
+
 /// A one-line gauge of a large heap, e.g.
 /// `[#######.............................]  2.0 MiB of 10.0 MiB used (20.0%)`.
 [[nodiscard]] std::string draw_usage(const HeapStats& stats, std::size_t width = 40);

@@ -88,17 +88,12 @@ std::string draw_free_list(const ExplicitListAllocator& allocator) {
 }
 
 std::string draw_block_map(const BlockHeap& heap, std::size_t max_blocks) {
-  std::string line;
-  std::size_t blocks = 0;
+  std::vector<BlockView> blocks;
   heap.for_each_header([&](const BlockHeader& header) {
-    if (blocks++ < max_blocks) {
-      line += is_allocated(header) ? "[A " : "[F ";
-      line += std::to_string(block_size(header)) + ']';
-    }
+    blocks.push_back({0, heap.offset_of(&header), block_size(header),
+                      is_allocated(header) ? BlockState::allocated : BlockState::free});
   });
-  if (blocks == 0) return "(no blocks yet)";
-  if (blocks > max_blocks) line += " ... and " + std::to_string(blocks - max_blocks) + " more blocks";
-  return line;
+  return heaplab::draw_block_map(blocks, max_blocks);  // stage 1's picture of a block walk
 }
 
 std::string draw_block_lines(const BlockHeap& heap) {

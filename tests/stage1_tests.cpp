@@ -1050,6 +1050,25 @@ TEST_CASE("draw_usage fills the gauge in proportion to the bytes used") {
   CHECK(draw_usage(HeapStats{}, width).find('#') == std::string::npos);
 }
 
+TEST_CASE("draw_block_map shows each block's state and size, and counts what it leaves out") {
+  const std::vector<BlockView> blocks = {{0, 0, 32, BlockState::allocated},
+                                         {0, 32, 48, BlockState::free},
+                                         {0, 80, 24, BlockState::allocated}};
+  CHECK(draw_block_map(blocks) == "[A 32][F 48][A 24]");
+  CHECK(draw_block_map(blocks, 2) == "[A 32][F 48] ... and 1 more block");
+  CHECK(draw_block_map(blocks, 1) == "[A 32] ... and 2 more blocks");
+  CHECK(draw_block_map({}) == "(no blocks yet)");
+}
+
+TEST_CASE("draw_block_walk draws any allocator through its block walk") {
+  alignas(16) std::array<std::byte, 64> region{};
+  BumpAllocator bump(region);
+  (void)bump.allocate(8);
+  (void)bump.allocate(12);  // 16 with its rounding
+  // A bump heap keeps no block boundaries: its walk is the used part and the rest.
+  CHECK(draw_block_walk(bump) == "[A 24][F 40]");
+}
+
 TEST_CASE("side_by_side pads each column to its widest line and continues a short one with blanks") {
   const std::string columns[] = {"first\n[A 32]\n[F 48]", "best\n[A 32]", "x"};
   CHECK(side_by_side(columns, 2) ==

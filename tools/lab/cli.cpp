@@ -53,6 +53,8 @@ struct OptionSpec {
 
 /// The options of `heaplab replay`.
 constexpr OptionSpec kReplayOptions[] = {{"--check", false}, {"--heap-size", true}};
+/// The options of `heaplab map`.
+constexpr OptionSpec kMapOptions[] = {{"--heap-size", true}, {"--max-blocks", true}};
 /// The options of `heaplab compare`.
 constexpr OptionSpec kCompareOptions[] = {
     {"--csv", false}, {"--svg", true}, {"--heap-size", true}, {"--repeat", true}, {"--allocators", true}};
@@ -261,6 +263,37 @@ int run_replay(std::span<const std::string_view> words, std::ostream& out) {
   return completed == allocators.size() ? 0 : kExitFailed;
 }
 
+/// The number of blocks `--max-blocks` asks `heaplab map` to draw per line.
+std::size_t max_blocks_option(const CommandLine& line) {
+  const std::optional<std::string_view> text = line.value("--max-blocks");
+  if (!text) return kDefaultMapBlocks;
+  const std::optional<std::uint64_t> blocks = parse_whole_number(*text);
+  if (!blocks || *blocks == 0 || *blocks > kMaxMapBlocks) {
+    usage_error("--max-blocks needs a whole number from 1 to " + std::to_string(kMaxMapBlocks) + ", not " +
+                quoted(*text));
+  }
+  return static_cast<std::size_t>(*blocks);
+}
+
+/// `heaplab map`: one trace on one allocator, its blocks after every step.
+int run_map(std::span<const std::string_view> words, std::ostream& out) {
+  const CommandLine line("map", words, kMapOptions);
+  if (line.operands().size() != 2) usage_error("'heaplab map' needs a trace and one allocator");
+  const std::size_t heap_size = heap_size_option(line);
+  const std::size_t max_blocks = max_blocks_option(line);
+  const LabAllocator& allocator = *allocators_named(line.operands().subspan(1)).front();
+  if (allocator.map == nullptr) {
+    usage_error(std::string(allocator.name) + " has no block walk to draw; 'heaplab map' draws the course's allocators");
+  }
+  const NamedTrace trace = load_trace(line.operands()[0]);
+  const LabHeap heap = lab_heap(heap_size);
+  out << trace_heading(trace.name, trace.trace) << "; " << allocator.name << " on a heap of "
+      << format_bytes(heap.bytes().size()) << "\n"
+      << "The blocks after each operation, in address order: [A size] allocated, [F size] free.\n\n";
+  const std::size_t done = allocator.map(trace.trace, heap.bytes(), max_blocks, out);
+  return done == trace.trace.ops.size() ? 0 : kExitFailed;
+}
+
 /// The SVG file `--svg` names, opened before the comparison runs so that a
 /// path that cannot be written stops the command at once.
 std::ofstream open_svg(std::string_view path) {
@@ -325,6 +358,7 @@ int run_command(std::span<const std::string_view> args, std::ostream& out) {
   if (command == "list") return run_list(words, out);
   if (command == "replay") return run_replay(words, out);
   if (command == "compare") return run_compare(words, out);
+  if (command == "map") return run_map(words, out);
   usage_error("unknown command " + quoted(command));
 }
 
@@ -380,6 +414,13 @@ void write_usage(std::ostream& out) {
       << kDefaultRepeat << ", at most " << kMaxRepeat
       << ")\n"
          "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
+         "\n"
+         "  heaplab map [--heap-size BYTES] [--max-blocks N] TRACE ALLOCATOR\n"
+         "      Replays TRACE on one ALLOCATOR of the course and prints its blocks after every\n"
+         "      operation, one line each: [A 56] an allocated block of 56 bytes, [F 24] a free one.\n"
+         "      --max-blocks N      blocks drawn per line before the rest is counted (default "
+      << kDefaultMapBlocks << ")\n"
+         "      --heap-size BYTES   the heap the allocator runs on (default 10M)\n"
          "\n"
          "  heaplab help, heaplab --help\n"
          "      This text.\n"

@@ -5,13 +5,14 @@
 ///     heaplab replay [--check] [--heap-size BYTES] TRACE ALLOCATOR...
 ///     heaplab compare [--csv] [--svg FILE] [--heap-size BYTES] [--repeat N]
 ///                     [--allocators LIST] TRACE...
+///     heaplab map [--heap-size BYTES] [--max-blocks N] TRACE ALLOCATOR
 ///     heaplab help | heaplab --help
 ///
 /// run_heaplab() is the whole program but for `main`, which only hands it
 /// the arguments (tools/heaplab.cpp); the tests call it directly, with
 /// string streams for the output. write_usage() gives every option.
 ///
-/// Exit codes: 0 success; kExitFailed when a replay did not complete (for
+/// Exit codes: 0 success; kExitFailed when a replay (or a map) did not complete (for
 /// `compare`: failed otherwise than by running out of memory, which is a
 /// measured result there) or a file could not be written;
 /// kExitMalformedTrace (2) for a malformed trace, with the one line
@@ -40,6 +41,12 @@ inline constexpr std::size_t kDefaultRepeat = 5;
 
 /// The most timed runs `--repeat` accepts.
 inline constexpr std::size_t kMaxRepeat = 1000;
+
+/// Blocks `heaplab map` draws per line, by default, before it counts the rest.
+inline constexpr std::size_t kDefaultMapBlocks = 16;
+
+/// The most blocks `--max-blocks` accepts.
+inline constexpr std::size_t kMaxMapBlocks = 100000;
 
 /// \p text as a number of bytes: a whole decimal number, optionally
 /// followed by K, M or G (or KiB, MiB, GiB), powers of 1024: "4096", "64K",

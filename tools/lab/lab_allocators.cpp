@@ -37,11 +37,20 @@ std::optional<std::chrono::nanoseconds> time_fresh(const Trace& trace, std::span
   return time_replay(trace, *fresh<A>(heap));
 }
 
+template <class A>
+std::size_t map_fresh(const Trace& trace, std::span<std::byte> heap, std::size_t max_blocks, std::ostream& out) {
+  return map_replay(trace, *fresh<A>(heap), max_blocks, out);
+}
+
 /// The table row for \p A.
 template <class A>
 constexpr LabAllocator entry(std::string_view name, std::string_view chapter, std::string_view type,
                              std::string_view summary) {
-  return {name, chapter, type, summary, &replay_fresh<A>, &time_fresh<A>};
+  if constexpr (Allocator<A>) {
+    return {name, chapter, type, summary, &replay_fresh<A>, &time_fresh<A>, &map_fresh<A>};
+  } else {
+    return {name, chapter, type, summary, &replay_fresh<A>, &time_fresh<A>, nullptr};
+  }
 }
 
 // [lab_allocators]

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -30,6 +31,9 @@ struct LabAllocator {
   ReplayReport (*replay)(const Trace& trace, std::span<std::byte> heap, const ReplayOptions& options);
   /// time_replay() on a fresh instance over \p heap.
   std::optional<std::chrono::nanoseconds> (*time)(const Trace& trace, std::span<std::byte> heap);
+  /// map_replay() on a fresh instance over \p heap; null for the
+  /// references, which have no block walk to draw.
+  std::size_t (*map)(const Trace& trace, std::span<std::byte> heap, std::size_t max_blocks, std::ostream& out);
 
   /// True for glibc and std::pmr, which ignore the lab's heap and keep no
   /// statistics the lab could read.

@@ -46,5 +46,10 @@ std::string describe(const TraceOp& op) {
   return text;
 }
 
+std::string padded(std::string text, std::size_t width) {
+  text.resize(std::max(width, text.size() + 1), ' ');
+  return text;
+}
+
 }  // namespace detail
 }  // namespace heaplab

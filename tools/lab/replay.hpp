@@ -22,7 +22,8 @@
 ///   loses bytes when it moves one, is caught); on request check() runs after
 ///   every operation; and the space measures are taken at the trace's peak.
 /// - time_replay() runs the operations alone, as fast as the allocator
-///   goes, for throughput.
+///   goes, for throughput;
+/// - map_replay() draws the heap after every operation (`heaplab map`).
 ///
 /// Allocators without reallocate() (stage 1) resize by moving: allocate the
 /// new size, copy, deallocate the old block, as a C program on a bump
@@ -39,11 +40,13 @@
 #include <new>
 #include <memory_resource>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/heap_diagram.hpp"
 #include "stage3_fit_strategies/measures.hpp"
 #include "tools/trace/trace.hpp"
 
@@ -221,6 +224,20 @@ template <ReplayTarget A>
 }
 // [run_op]
 
+/// Runs the operations of \p trace on \p allocator in order, calling
+/// \p after_op(op) after each one, and stops at the first that fails.
+/// Returns the number of operations that ran.
+template <ReplayTarget A, class AfterOp>
+std::size_t run_ops(const Trace& trace, A& allocator, ReplaySlots& slots, AfterOp&& after_op) {
+  std::size_t done = 0;
+  for (const TraceOp& op : trace.ops) {
+    if (!run_op(allocator, slots, op)) break;
+    after_op(op);
+    ++done;
+  }
+  return done;
+}
+
 namespace detail {
 
 /// The byte the pattern of block \p id has at position \p i: it names the
@@ -247,6 +264,9 @@ inline void fill_pattern(void* p, std::size_t id, std::size_t from, std::size_t 
 
 /// "line 12: a 3 24": where an operation came from, for messages.
 [[nodiscard]] std::string describe(const TraceOp& op);
+
+/// \p text followed by spaces up to \p width characters (at least one).
+[[nodiscard]] std::string padded(std::string text, std::size_t width);
 
 /// Fills \p report's space measures from \p allocator at the trace's peak.
 template <ReplayTarget A>
@@ -381,18 +401,29 @@ template <ReplayTarget A>
 template <ReplayTarget A>
 [[nodiscard]] std::optional<std::chrono::nanoseconds> time_replay(const Trace& trace, A& allocator) {
   ReplaySlots slots(trace.id_count);
-  bool served = true;
   const auto start = std::chrono::steady_clock::now();
-  for (const TraceOp& op : trace.ops) {
-    if (!run_op(allocator, slots, op)) {
-      served = false;
-      break;
-    }
-  }
+  const std::size_t done = run_ops(trace, allocator, slots, [](const TraceOp&) {});
   const auto stop = std::chrono::steady_clock::now();
   detail::release_live(allocator, slots);
-  if (!served) return std::nullopt;
+  if (done != trace.ops.size()) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start);
+}
+
+/// Runs \p trace on \p allocator and writes its block map
+/// (draw_block_walk(): `[A 56][F 24]`) after every operation to \p out, one
+/// line per operation: what `heaplab map` prints. Stops at an operation the
+/// allocator cannot serve and says so. Returns the number of operations run.
+template <Allocator A>
+std::size_t map_replay(const Trace& trace, A& allocator, std::size_t max_blocks, std::ostream& out) {
+  ReplaySlots slots(trace.id_count);
+  const std::size_t done = run_ops(trace, allocator, slots, [&](const TraceOp& op) {
+    out << detail::padded(detail::describe(op), 24) << draw_block_walk(allocator, max_blocks) << '\n';
+  });
+  if (done != trace.ops.size()) {
+    out << detail::describe(trace.ops[done]) << ": the allocator returned nullptr (out of memory)\n";
+  }
+  detail::release_live(allocator, slots);
+  return done;
 }
 
 }  // namespace heaplab

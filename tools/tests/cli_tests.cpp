@@ -252,6 +252,48 @@ TEST_CASE("cli: a replay that runs out of memory exits with 1 and says where") {
   CHECK(run.out.find("1 of 2 replays completed.") != std::string::npos);
 }
 
+TEST_CASE("cli: map draws the blocks after every operation") {
+  // 40 bytes need a block of 56, 8 bytes one of 24 (the smallest), 16
+  // bytes one of 32: first fit cuts it from the freed 56 and leaves 24 free.
+  const TempFile trace("map.rep", "0\n3\n4\n1\na 0 40\na 1 8\nf 0\na 2 16\n");
+  const Run run = heaplab_run({"map", trace.path(), "first-fit"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  const std::vector<std::string> lines = lines_of(run.out);
+  REQUIRE(lines.size() == 7);  // a heading, a key, a blank line, one line per operation
+  CHECK(lines[3] == "line 5: a 0 40          [A 56]");
+  CHECK(lines[4] == "line 6: a 1 8           [A 56][A 24]");
+  CHECK(lines[5] == "line 7: f 0             [F 56][A 24]");
+  CHECK(lines[6] == "line 8: a 2 16          [A 32][F 24][A 24]");
+  // Best fit, on the same trace, must take the same block: there is only one.
+  CHECK(lines_of(heaplab_run({"map", trace.path(), "best-fit"}).out)[6] == lines[6]);
+
+  SUBCASE("--max-blocks counts the rest") {
+    const Run short_lines = heaplab_run({"map", "--max-blocks", "2", trace.path(), "first-fit"});
+    CHECK(lines_of(short_lines.out)[6] == "line 8: a 2 16          [A 32][F 24] ... and 1 more block");
+  }
+  SUBCASE("a bump heap never frees") {
+    const Run bump = heaplab_run({"map", trace.path(), "bump"});
+    CHECK(bump.exit_code == 0);
+    CHECK(lines_of(bump.out)[5].find("[A ") == 24);  // the freed block is still allocated
+  }
+  SUBCASE("an operation the heap cannot serve ends the map with exit 1") {
+    const Run full = heaplab_run({"map", "--heap-size", "4K", trace.path(), "first-fit"});
+    CHECK(full.exit_code == 0);  // 4 KiB hold this trace
+    std::string text = "0\n64\n64\n1\n";
+    for (int id = 0; id < 64; ++id) text += "a " + std::to_string(id) + " 100\n";
+    const TempFile big("map-oom.rep", text);
+    const Run oom = heaplab_run({"map", "--heap-size", "4K", big.path(), "first-fit"});
+    CHECK(oom.exit_code == kExitFailed);
+    CHECK(lines_of(oom.out).back().ends_with(": the allocator returned nullptr (out of memory)"));
+  }
+  SUBCASE("the references have no block walk, and map takes one allocator") {
+    CHECK(heaplab_run({"map", trace.path(), "glibc"}).exit_code == kExitUsage);
+    CHECK(heaplab_run({"map", trace.path(), "first-fit", "best-fit"}).exit_code == kExitUsage);
+    CHECK(heaplab_run({"map", "--max-blocks", "0", trace.path(), "first-fit"}).exit_code == kExitUsage);
+  }
+}
+
 TEST_CASE("cli: a malformed trace gives exit 2 and format_error's one line") {
   struct Case {
     std::string_view name;
@@ -347,7 +389,8 @@ TEST_CASE("cli: help shows the usage of every command") {
     CHECK(run.exit_code == 0);
     CHECK(run.err.empty());
     for (const std::string_view usage : {"heaplab list", "heaplab replay [--check] [--heap-size BYTES] TRACE ALLOCATOR...",
-                                         "heaplab compare [--csv] [--svg FILE]", "--repeat N", "--allocators"}) {
+                                         "heaplab compare [--csv] [--svg FILE]", "--repeat N", "--allocators",
+                                         "heaplab map [--heap-size BYTES] [--max-blocks N] TRACE ALLOCATOR"}) {
       CAPTURE(usage);
       CHECK(run.out.find(usage) != std::string::npos);
     }
