@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string_view>
 
 #include "stage1_static_bump/align.hpp"
@@ -155,6 +156,31 @@ class NextFit {
 };
 // [next_fit]
 
+// [size_fit]
+/// The scan best fit and worst fit share: of the blocks of \p list that
+/// fit the request, the one whose size \p prefer ranks first (ties go to
+/// the block met first, since only a strictly preferred block replaces the
+/// choice). With \p stop_at_exact_fit, an exact fit ends the scan. Counts
+/// the blocks looked at in \p visited.
+template <class Prefer>
+[[nodiscard]] Choice choose_by_size(const ExplicitFreeList& list, std::size_t request, std::size_t align,
+                                    std::size_t& visited, Prefer prefer, bool stop_at_exact_fit) noexcept {
+  Choice chosen;
+  BlockHeader* previous = nullptr;
+  for (BlockHeader* block = list.head(); block != nullptr;
+       previous = block, block = ExplicitFreeList::next(*block)) {
+    ++visited;
+    const Placement placement = place_in(*block, request, align);
+    if (!placement.fits) continue;
+    if (chosen.block == nullptr || prefer(block_size(*block), block_size(*chosen.block))) {
+      chosen = {previous, block, placement};
+      if (stop_at_exact_fit && placement.leftover(block_size(*block)) == 0) break;
+    }
+  }
+  return chosen;
+}
+// [size_fit]
+
 // [best_fit]
 /// Best fit: the smallest block that fits; an exact fit ends the search.
 struct BestFit {
@@ -164,19 +190,8 @@ struct BestFit {
   /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
   Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
                 std::size_t& visited) noexcept {
-    Choice best;
-    BlockHeader* previous = nullptr;
-    for (BlockHeader* block = list.head(); block != nullptr;
-         previous = block, block = ExplicitFreeList::next(*block)) {
-      ++visited;
-      const Placement placement = place_in(*block, request, align);
-      if (!placement.fits) continue;
-      if (best.block == nullptr || block_size(*block) < block_size(*best.block)) {
-        best = {previous, block, placement};
-        if (placement.leftover(block_size(*block)) == 0) break;  // nothing beats an exact fit
-      }
-    }
-    return best;
+    // Nothing beats an exact fit, so the scan may stop there.
+    return choose_by_size(list, request, align, visited, std::less<>{}, /*stop_at_exact_fit=*/true);
   }
   /// Nothing to forget: best fit keeps no position.
   void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}
@@ -191,18 +206,8 @@ struct WorstFit {
   /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
   Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
                 std::size_t& visited) noexcept {
-    Choice worst;
-    BlockHeader* previous = nullptr;
-    for (BlockHeader* block = list.head(); block != nullptr;
-         previous = block, block = ExplicitFreeList::next(*block)) {
-      ++visited;
-      const Placement placement = place_in(*block, request, align);
-      if (!placement.fits) continue;
-      if (worst.block == nullptr || block_size(*block) > block_size(*worst.block)) {
-        worst = {previous, block, placement};
-      }
-    }
-    return worst;
+    // An exact fit may still be smaller than a block further on: no early stop.
+    return choose_by_size(list, request, align, visited, std::greater<>{}, /*stop_at_exact_fit=*/false);
   }
   /// Nothing to forget: worst fit keeps no position.
   void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}

@@ -268,7 +268,8 @@ inline void fill_pattern(void* p, std::size_t id, std::size_t from, std::size_t 
 /// \p text followed by spaces up to \p width characters (at least one).
 [[nodiscard]] std::string padded(std::string text, std::size_t width);
 
-/// Fills \p report's space measures from \p allocator at the trace's peak.
+/// Fills the measures of \p space taken at the trace's peak (fragmentation)
+/// from \p allocator, or for glibc from the live blocks of \p slots.
 template <ReplayTarget A>
 void measure_at_peak(const A& allocator, const ReplaySlots& slots, SpaceMeasures& space) {
   if constexpr (Allocator<A>) {
