@@ -68,13 +68,15 @@ static_assert(kMinPayload % kBlockGranularity == 0);
 
 /// Bytes to leave in front of a block that starts at \p block_address so
 /// that its payload is aligned to \p align (a power of two, at least 8):
-/// 0 when it already is. A gap is never smaller than a block, because it
-/// must become a free block of its own for the heap to keep tiling, so a
-/// gap that would be too small grows by one alignment step (enough, since
-/// the step is then at least 16 and the gap at least 8).
-[[nodiscard]] constexpr std::size_t front_gap(std::uintptr_t block_address, std::size_t align) noexcept {
+/// 0 when it already is. A gap is never smaller than a block (\p min_block
+/// bytes), because it must become a free block of its own for the heap to
+/// keep tiling, so a gap that would be too small grows by whole alignment
+/// steps until it is large enough. (Chapter 4's free blocks also carry a
+/// second link and a footer, so its minimum is larger.)
+[[nodiscard]] constexpr std::size_t front_gap(std::uintptr_t block_address, std::size_t align,
+                                              std::size_t min_block = kMinBlockSize) noexcept {
   std::size_t gap = padding_to_align(block_address + kHeaderSize, align);
-  if (gap != 0 && gap < kMinBlockSize) gap += align;
+  if (gap != 0 && gap < min_block) gap += round_up(min_block - gap, align);
   return gap;
 }
 
@@ -134,15 +136,16 @@ inline BlockHeader* create_header(std::byte* at, std::size_t size) noexcept {
   return payload_capacity(header) >= request && is_aligned(payload_of(&header), align);
 }
 
-/// Marks \p header's block as handed out for a request of \p requested bytes.
+/// Marks \p header's block as handed out for a request of \p requested
+/// bytes. Other flag bits are kept (chapter 4 adds one).
 inline void mark_allocated(BlockHeader& header, std::size_t requested) noexcept {
-  header.size_and_flags = block_size(header) | kAllocatedBit;
+  header.size_and_flags |= kAllocatedBit;
   header.requested = requested;
 }
 
-/// Marks \p header's block as free.
+/// Marks \p header's block as free. Other flag bits are kept.
 inline void mark_free(BlockHeader& header) noexcept {
-  header.size_and_flags = block_size(header);
+  header.size_and_flags &= ~kAllocatedBit;
   header.requested = 0;
 }
 

@@ -78,7 +78,7 @@ BlockHeader* BlockHeap::allocated_block(void* p, std::string_view where) noexcep
 // [allocated_block]
 
 // [check]
-CheckResult BlockHeap::check(BlockCensus& census) const noexcept {
+CheckResult BlockHeap::check(BlockCensus& census, std::size_t flag_bits) const noexcept {
   census = {};
   std::byte* const stop = brk();
   std::byte* at = begin_;
@@ -92,7 +92,7 @@ CheckResult BlockHeap::check(BlockCensus& census) const noexcept {
     if (size > static_cast<std::size_t>(stop - at)) {
       return CheckResult::fail("blocks tile the heap from start to break", offset);
     }
-    if ((header.size_and_flags & kFlagMask & ~kAllocatedBit) != 0) {
+    if ((header.size_and_flags & kFlagMask & ~flag_bits) != 0) {
       return CheckResult::fail("unused header flag bits are zero", offset);
     }
     if (is_allocated(header)) {

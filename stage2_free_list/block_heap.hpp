@@ -117,9 +117,10 @@ class BlockHeap {
   }
 
   /// Verifies the invariants every block heap has: blocks tile
-  /// [begin(), brk()) exactly, every header is sane, the start map marks
-  /// exactly the block starts. Fills \p census while walking.
-  [[nodiscard]] CheckResult check(BlockCensus& census) const noexcept;
+  /// [begin(), brk()) exactly, every header is sane (no flag bits beyond
+  /// \p flag_bits: chapter 4 uses one more), the start map marks exactly
+  /// the block starts. Fills \p census while walking.
+  [[nodiscard]] CheckResult check(BlockCensus& census, std::size_t flag_bits = kAllocatedBit) const noexcept;
 
   /// The first byte blocks may occupy (null for an empty heap).
   [[nodiscard]] std::byte* begin() const noexcept { return begin_; }
@@ -145,6 +146,9 @@ class BlockHeap {
   /// begin a block inside an old one. Precondition: [at, at + size) lies in
   /// [begin(), brk()) or is being carved at the break.
   BlockHeader* start_block(std::byte* at, std::size_t size) noexcept;
+  /// Records that no block starts at \p block any more: from chapter 4 on,
+  /// a block merged into the one in front of it stops being a block.
+  void forget_block(BlockHeader& block) noexcept { starts_.unmark(block_start(&block)); }
 
  private:
   /// Carves the start map, the break's first allocation.

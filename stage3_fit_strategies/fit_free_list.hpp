@@ -45,7 +45,8 @@ class FitFreeList {
   // [take]
   [[nodiscard]] BlockHeader* take(BlockHeap& heap, std::size_t request, std::size_t align,
                                   std::size_t& visited) noexcept {
-    const Choice choice = policy_.choose(list_, request, align, visited);
+    const auto place = [&](BlockHeader& block) { return place_in(block, request, align); };
+    const Choice choice = policy_.choose(list_, place, visited);
     if (choice.block == nullptr) return nullptr;
     policy_.forget(choice.previous, *choice.block);
     list_.unlink(choice.previous, *choice.block);

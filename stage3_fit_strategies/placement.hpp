@@ -11,10 +11,15 @@
 ///       worst fit   takes [ 200 ]  the largest, so that what is left over
 ///                                  is large enough to be useful
 ///
-/// Each policy walks chapter 2's explicit free list and returns its choice
-/// with the block before it (unlinking needs it: the list has one link per
-/// block). Ties go to the block met first. The splitting that follows the
-/// choice is the same for every policy (fit_free_list.hpp).
+/// Each policy walks a free list and returns its choice with the block
+/// before it (unlinking chapter 2's explicit list needs it: that list has
+/// one link per block). Ties go to the block met first. The splitting that
+/// follows the choice is the same for every policy (fit_free_list.hpp).
+///
+/// A policy is only a way of searching. It asks a `place` function how the
+/// request would go in each block (chapter 3 passes place_in(), and the
+/// list is chapter 2's ExplicitFreeList), so chapter 4 reuses every policy
+/// unchanged over its own list, whose blocks also carry a footer.
 #pragma once
 
 #include <cstddef>
@@ -50,17 +55,24 @@ struct Placement {
 };
 
 // [place_in]
-/// Where a request of \p request bytes aligned to \p align would go in the
-/// free block \p block. Precondition: `request <= kMaxRequest`.
-[[nodiscard]] inline Placement place_in(BlockHeader& block, std::size_t request,
-                                        std::size_t align) noexcept {
+/// Where a block of \p needed bytes whose payload is aligned to \p align
+/// would go in the free block \p block, when every block (a front gap
+/// too) must have at least \p min_block bytes.
+[[nodiscard]] inline Placement place_block(BlockHeader& block, std::size_t needed, std::size_t align,
+                                           std::size_t min_block) noexcept {
   const std::size_t size = block_size(block);
-  const std::size_t gap = front_gap(address_of(block_start(&block)), align);
-  const std::size_t needed = block_size_for(request);
+  const std::size_t gap = front_gap(address_of(block_start(&block)), align, min_block);
   // Compare with what is left rather than add: for an absurd alignment the
   // gap alone can be close to 2^63, and gap + needed could wrap around.
   const bool fits = gap <= size && needed <= size - gap;
   return {fits, gap, needed};
+}
+
+/// Where a request of \p request bytes aligned to \p align would go in the
+/// free block \p block. Precondition: `request <= kMaxRequest`.
+[[nodiscard]] inline Placement place_in(BlockHeader& block, std::size_t request,
+                                        std::size_t align) noexcept {
+  return place_block(block, block_size_for(request), align, kMinBlockSize);
 }
 // [place_in]
 
@@ -79,14 +91,15 @@ struct FirstFit {
   /// The name of the allocator that uses this policy.
   static constexpr std::string_view kAllocatorName = "FirstFitAllocator";
 
-  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
-  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
-                std::size_t& visited) noexcept {
+  /// Chooses a block of \p list, where \p place tells how the request
+  /// would go in a block; counts the blocks looked at in \p visited.
+  template <class FreeList, class Place>
+  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
     BlockHeader* previous = nullptr;
     for (BlockHeader* block = list.head(); block != nullptr;
-         previous = block, block = ExplicitFreeList::next(*block)) {
+         previous = block, block = FreeList::next(*block)) {
       ++visited;
-      if (const Placement placement = place_in(*block, request, align); placement.fits) {
+      if (const Placement placement = place(*block); placement.fits) {
         return {previous, block, placement};
       }
     }
@@ -106,15 +119,16 @@ class NextFit {
   /// The name of the allocator that uses this policy.
   static constexpr std::string_view kAllocatorName = "NextFitAllocator";
 
-  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
-  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
-                std::size_t& visited) noexcept {
+  /// Chooses a block of \p list, where \p place tells how the request
+  /// would go in a block; counts the blocks looked at in \p visited.
+  template <class FreeList, class Place>
+  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
     // From the block after the rover to the end of the list ...
     BlockHeader* previous = rover_;
-    for (BlockHeader* block = rover_ == nullptr ? list.head() : ExplicitFreeList::next(*rover_);
-         block != nullptr; previous = block, block = ExplicitFreeList::next(*block)) {
+    for (BlockHeader* block = rover_ == nullptr ? list.head() : FreeList::next(*rover_);
+         block != nullptr; previous = block, block = FreeList::next(*block)) {
       ++visited;
-      if (const Placement placement = place_in(*block, request, align); placement.fits) {
+      if (const Placement placement = place(*block); placement.fits) {
         return stop_at({previous, block, placement});
       }
     }
@@ -122,9 +136,9 @@ class NextFit {
     // ... then from the head round to the rover itself.
     previous = nullptr;
     for (BlockHeader* block = list.head(); block != nullptr;
-         previous = block, block = ExplicitFreeList::next(*block)) {
+         previous = block, block = FreeList::next(*block)) {
       ++visited;
-      if (const Placement placement = place_in(*block, request, align); placement.fits) {
+      if (const Placement placement = place(*block); placement.fits) {
         return stop_at({previous, block, placement});
       }
       if (block == rover_) break;
@@ -158,19 +172,19 @@ class NextFit {
 
 // [size_fit]
 /// The scan best fit and worst fit share: of the blocks of \p list that
-/// fit the request, the one whose size \p prefer ranks first (ties go to
-/// the block met first, since only a strictly preferred block replaces the
-/// choice). With \p stop_at_exact_fit, an exact fit ends the scan. Counts
-/// the blocks looked at in \p visited.
-template <class Prefer>
-[[nodiscard]] Choice choose_by_size(const ExplicitFreeList& list, std::size_t request, std::size_t align,
-                                    std::size_t& visited, Prefer prefer, bool stop_at_exact_fit) noexcept {
+/// fit (as \p place says), the one whose size \p prefer ranks first (ties
+/// go to the block met first, since only a strictly preferred block
+/// replaces the choice). With \p stop_at_exact_fit, an exact fit ends the
+/// scan. Counts the blocks looked at in \p visited.
+template <class FreeList, class Place, class Prefer>
+[[nodiscard]] Choice choose_by_size(const FreeList& list, Place place, std::size_t& visited,
+                                    Prefer prefer, bool stop_at_exact_fit) noexcept {
   Choice chosen;
   BlockHeader* previous = nullptr;
   for (BlockHeader* block = list.head(); block != nullptr;
-       previous = block, block = ExplicitFreeList::next(*block)) {
+       previous = block, block = FreeList::next(*block)) {
     ++visited;
-    const Placement placement = place_in(*block, request, align);
+    const Placement placement = place(*block);
     if (!placement.fits) continue;
     if (chosen.block == nullptr || prefer(block_size(*block), block_size(*chosen.block))) {
       chosen = {previous, block, placement};
@@ -187,11 +201,12 @@ struct BestFit {
   /// The name of the allocator that uses this policy.
   static constexpr std::string_view kAllocatorName = "BestFitAllocator";
 
-  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
-  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
-                std::size_t& visited) noexcept {
+  /// Chooses a block of \p list, where \p place tells how the request
+  /// would go in a block; counts the blocks looked at in \p visited.
+  template <class FreeList, class Place>
+  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
     // Nothing beats an exact fit, so the scan may stop there.
-    return choose_by_size(list, request, align, visited, std::less<>{}, /*stop_at_exact_fit=*/true);
+    return choose_by_size(list, place, visited, std::less<>{}, /*stop_at_exact_fit=*/true);
   }
   /// Nothing to forget: best fit keeps no position.
   void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}
@@ -203,11 +218,12 @@ struct WorstFit {
   /// The name of the allocator that uses this policy.
   static constexpr std::string_view kAllocatorName = "WorstFitAllocator";
 
-  /// Chooses a block of \p list for the request; counts the blocks looked at in \p visited.
-  Choice choose(const ExplicitFreeList& list, std::size_t request, std::size_t align,
-                std::size_t& visited) noexcept {
+  /// Chooses a block of \p list, where \p place tells how the request
+  /// would go in a block; counts the blocks looked at in \p visited.
+  template <class FreeList, class Place>
+  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
     // An exact fit may still be smaller than a block further on: no early stop.
-    return choose_by_size(list, request, align, visited, std::greater<>{}, /*stop_at_exact_fit=*/false);
+    return choose_by_size(list, place, visited, std::greater<>{}, /*stop_at_exact_fit=*/false);
   }
   /// Nothing to forget: worst fit keeps no position.
   void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}
