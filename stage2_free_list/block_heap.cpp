@@ -51,8 +51,8 @@ Extension BlockHeap::extend(std::size_t size, std::size_t align) noexcept {
 }
 // [extend]
 
-// [allocated_block]
-BlockHeader* BlockHeap::allocated_block(void* p, std::string_view where) noexcept {
+// [reject_pointer]
+BlockHeader* BlockHeap::reject_pointer(void* p, std::string_view where) const noexcept {
   const auto* const at = static_cast<const std::byte*>(p);
   // 1. Outside the blocks of this heap: not ours at all.
   if (!contains(p)) {
@@ -68,14 +68,10 @@ BlockHeader* BlockHeap::allocated_block(void* p, std::string_view where) noexcep
     return nullptr;
   }
   // 3. A real block, but already free.
-  BlockHeader* const block = header_of(p);
-  if (!is_allocated(*block)) {
-    report_misuse({Misuse::double_free, p, where});
-    return nullptr;
-  }
-  return block;
+  report_misuse({Misuse::double_free, p, where});
+  return nullptr;
 }
-// [allocated_block]
+// [reject_pointer]
 
 // [check]
 CheckResult BlockHeap::check(BlockCensus& census, std::size_t flag_bits) const noexcept {

@@ -24,6 +24,7 @@
 #include <span>
 #include <string_view>
 
+#include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/bump_allocator.hpp"
 #include "stage1_static_bump/contract.hpp"
 #include "stage2_free_list/block.hpp"
@@ -98,7 +99,18 @@ class BlockHeap {
   /// outside the used heap, a pointer that is not the start of a payload,
   /// a block that is already free) on behalf of \p where, and returns null.
   /// Nothing changes either way.
-  [[nodiscard]] BlockHeader* allocated_block(void* p, std::string_view where) noexcept;
+  // [allocated_block]
+  [[nodiscard, gnu::always_inline]] BlockHeader* allocated_block(void* p, std::string_view where) noexcept {
+    // The fast path, inline: every free() takes it. The misuse reports
+    // are the cold path, out of line.
+    if (!contains(p) || !is_aligned(p, kBlockGranularity) || offset_of(p) < kHeaderSize) {
+      return reject_pointer(p, where);
+    }
+    std::byte* const at = static_cast<std::byte*>(p) - kHeaderSize;
+    if (!starts_.is_start(at) || !is_allocated(*header_at(at))) return reject_pointer(p, where);
+    return header_at(at);
+  }
+  // [allocated_block]
 
   /// The first block, or null when no block has been carved yet.
   [[nodiscard]] BlockHeader* first() const noexcept { return used() == 0 ? nullptr : header_at(begin_); }
@@ -153,6 +165,9 @@ class BlockHeap {
  private:
   /// Carves the start map, the break's first allocation.
   void carve_start_map() noexcept;
+  /// Reports why \p p is not the payload of an allocated block (a foreign,
+  /// interior or already freed pointer) on behalf of \p where; returns null.
+  [[gnu::cold]] BlockHeader* reject_pointer(void* p, std::string_view where) const noexcept;
 
   BumpAllocator break_;          ///< The program break: hands out the map, then every block.
   BlockStartMap starts_;         ///< One bit per cell: set where a block starts.

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <span>
 
 #include "stage1_static_bump/contract.hpp"
@@ -47,6 +48,25 @@ struct FreeListStats : HeapStats {
     return searches == 0 ? 0.0 : static_cast<double>(blocks_visited) / static_cast<double>(searches);
   }
 };
+
+/// calloc's arithmetic, written once for every allocator from chapter 2
+/// on: \p count * \p size bytes from \p allocate (a callable taking the
+/// byte count), zeroed; nullptr, with \p rejected counted, when the
+/// product would overflow.
+template <class Allocate>
+[[nodiscard]] void* allocate_zeroed_with(std::size_t count, std::size_t size, std::size_t& rejected,
+                                         Allocate allocate) noexcept {
+  // count * size must not wrap around: calloc(2^33, 2^33) is a bug, not 0.
+  if (count != 0 && size > kMaxRequest / count) {
+    ++rejected;
+    return nullptr;
+  }
+  const std::size_t bytes = count * size;
+  void* const p = allocate(bytes);
+  // A reused block holds old data; a fresh one may too (a caller's region).
+  if (p != nullptr) std::memset(p, 0, bytes);
+  return p;
+}
 
 /// A free-list allocator over a BlockHeap; \p FreeBlocks is the free list
 /// (ExplicitFreeList or ImplicitFreeList).

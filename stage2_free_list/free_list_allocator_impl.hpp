@@ -107,16 +107,8 @@ void* FreeListAllocator<FreeBlocks>::reallocate(void* p, std::size_t size) noexc
 
 template <class FreeBlocks>
 void* FreeListAllocator<FreeBlocks>::allocate_zeroed(std::size_t count, std::size_t size) noexcept {
-  // count * size must not wrap around: calloc(2^33, 2^33) is a bug, not 0.
-  if (count != 0 && size > kMaxRequest / count) {
-    ++lifetime_.rejected;
-    return nullptr;
-  }
-  const std::size_t bytes = count * size;
-  void* const p = allocate(bytes);
-  // A reused block holds old data; a fresh one may too (a caller's region).
-  if (p != nullptr) std::memset(p, 0, bytes);
-  return p;
+  const auto allocate_bytes = [this](std::size_t bytes) { return allocate(bytes); };
+  return allocate_zeroed_with(count, size, lifetime_.rejected, allocate_bytes);
 }
 
 template <class FreeBlocks>

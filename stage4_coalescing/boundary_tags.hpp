@@ -69,6 +69,7 @@ inline constexpr std::size_t kMinTaggedBlockSize = kHeaderSize + 2 * sizeof(void
 
 static_assert(kMinTaggedBlockSize % kBlockGranularity == 0);
 
+// [tagged_block_size_for]
 /// The size of the block that serves \p request bytes under \p footers:
 /// header, payload rounded up to whole cells, the footer if allocated
 /// blocks keep one, and never less than the smallest block.
@@ -77,6 +78,7 @@ static_assert(kMinTaggedBlockSize % kBlockGranularity == 0);
   return std::max(kHeaderSize + round_up(request, kBlockGranularity) + allocated_footer_bytes(footers),
                   kMinTaggedBlockSize);
 }
+// [tagged_block_size_for]
 
 /// Bytes an allocated block of \p header can hand out under \p footers.
 [[nodiscard]] constexpr std::size_t tagged_payload_capacity(const BlockHeader& header,
@@ -105,6 +107,7 @@ inline void write_footer(BlockHeader& header) noexcept {
   ::new (next_in_memory(&header) - kFooterSize) BlockFooter{header.size_and_flags};
 }
 
+// [block_in_front]
 /// The footer of the block in front of \p header's block: the 8 bytes just
 /// before the header (the boundary tag). Precondition: that block keeps a
 /// footer (always under Footers::everywhere; only when free under elision).
@@ -118,6 +121,7 @@ inline void write_footer(BlockHeader& header) noexcept {
   const std::size_t size = footer_in_front(header).size_and_flags & ~kFlagMask;
   return header_at(block_start(&header) - size);
 }
+// [block_in_front]
 
 /// The header right after \p header's block: the next block, or the
 /// epilogue at the end of the heap. Never null, which is the point of the

@@ -10,5 +10,6 @@ template class CoalescingAllocator<FirstFit, kAddressOrdered>;
 template class CoalescingAllocator<FirstFit, kDeferredCoalescing>;
 template class CoalescingAllocator<FirstFit, kFooterElision>;
 template class CoalescingAllocator<FirstFit, kSegregatedFits>;
+template class CoalescingAllocator<FirstFit, kQuickFits>;
 
 }  // namespace heaplab

@@ -22,6 +22,12 @@
 /// out: the first block always has an allocated block in front and the last
 /// one an allocated block after, so coalescing has no edge case to test.
 ///
+/// With quick lists (CoalescingConfig::quick_lists, quick_lists.hpp), a
+/// small block skips steps 2 and 3 of deallocate: it is parked, still
+/// marked allocated, on the list of its exact size, and allocate takes it
+/// back before any search. Step 3 of allocate first flushes the parked
+/// blocks through the normal path, so they merge, and searches again.
+///
 /// What is reused, not copied: chapter 2's headers, heap of blocks (the
 /// break, the start map, the misuse checks), chapter 3's placement policies
 /// and splitting, chapter 1's chunk source for growth.
@@ -30,6 +36,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "stage1_static_bump/chunk_source.hpp"
 #include "stage1_static_bump/contract.hpp"
@@ -41,6 +48,7 @@
 #include "stage4_coalescing/boundary_tags.hpp"
 #include "stage4_coalescing/free_lists.hpp"
 #include "stage4_coalescing/linked_free_list.hpp"
+#include "stage4_coalescing/quick_lists.hpp"
 
 namespace heaplab {
 
@@ -57,6 +65,7 @@ struct CoalescingConfig {
   InsertionOrder order = InsertionOrder::lifo;  ///< Where a freed block goes on its list.
   Coalescing coalescing = Coalescing::immediate;  ///< When free neighbours merge.
   bool segregated = false;                      ///< One list per size class, or one list.
+  bool quick_lists = false;                     ///< Small freed blocks wait on quick lists, unmerged (quick_lists.hpp).
 };
 
 /// Knuth's boundary tags, as CS:APP teaches them: footers everywhere, LIFO,
@@ -70,6 +79,9 @@ inline constexpr CoalescingConfig kDeferredCoalescing{.coalescing = Coalescing::
 inline constexpr CoalescingConfig kFooterElision{.footers = Footers::free_blocks_only};
 /// The chapter's last step: footer elision and segregated size classes.
 inline constexpr CoalescingConfig kSegregatedFits{.footers = Footers::free_blocks_only, .segregated = true};
+/// Segregated fits with quick lists in front (quick fit; glibc's tcache).
+inline constexpr CoalescingConfig kQuickFits{
+    .footers = Footers::free_blocks_only, .segregated = true, .quick_lists = true};
 
 /// Where more memory comes from when the first region is full, and which
 /// requests get a mapping of their own.
@@ -99,7 +111,15 @@ struct CoalescingStats : FreeListStats {
   std::size_t mapped_bytes = 0;   ///< Live: bytes of those mappings.
   std::size_t merges = 0;         ///< Lifetime: blocks absorbed into a free neighbour.
   std::size_t merge_passes = 0;   ///< Lifetime: whole-heap merge passes (deferred coalescing).
+  /// Live: blocks waiting on the quick lists (CoalescingConfig::quick_lists).
+  /// Free to their users, so they are counted in FreeListStats::free_blocks
+  /// and free_bytes too, not in live_allocations.
+  std::size_t quick_blocks = 0;
 };
+
+/// What a CoalescingAllocator without quick lists keeps in their place:
+/// nothing (it takes no room, see `[[no_unique_address]]`).
+struct NoQuickLists {};
 
 /// A coalescing free-list allocator: boundary tags, a doubly linked list
 /// (or segregated lists) searched by \p Policy (FirstFit, NextFit, BestFit,
@@ -162,7 +182,7 @@ class CoalescingAllocator {
     for_each_region([&](const BlockHeap& heap) {
       for_each_header(heap, [&](BlockHeader& header) {
         visit(BlockView{index, heap.offset_of(&header), block_size(header),
-                        is_allocated(header) ? BlockState::allocated : BlockState::free});
+                        is_in_use(header) ? BlockState::allocated : BlockState::free});
       });
       ++index;
     });
@@ -248,6 +268,7 @@ class CoalescingAllocator {
   [[nodiscard]] BlockHeader* grow_heap(std::size_t needed, std::size_t align) noexcept;
   [[nodiscard]] BlockHeader* carve(BlockHeap& heap, BlockHeader& block, const Placement& placement) noexcept;
   void* hand_out(BlockHeader& block, std::size_t size) noexcept;
+  void* hand_out_quick(BlockHeader& block, std::size_t size) noexcept;
 
   /// Where an allocated block was found: in a region, or in a mapping.
   struct Found {
@@ -255,7 +276,7 @@ class CoalescingAllocator {
     BlockHeader* block = nullptr;   ///< The block; null when the pointer was misuse.
     MappedBlock* mapped = nullptr;  ///< The mapping, for a mapped block.
   };
-  [[nodiscard]] Found allocated_block_at(void* p, std::string_view where) noexcept;
+  [[nodiscard, gnu::always_inline]] inline Found allocated_block_at(void* p, std::string_view where) noexcept;
   [[nodiscard]] bool stays_in_place(const Found& found, std::size_t size) noexcept;
 
   // Freeing and merging.
@@ -266,6 +287,19 @@ class CoalescingAllocator {
   void merge_free_neighbours() noexcept;
   [[nodiscard]] bool previous_is_free(BlockHeader& block) const noexcept;
   static void seal(BlockHeader& block) noexcept;
+
+  // Quick lists.
+  [[nodiscard]] bool park(BlockHeader& block) noexcept;
+  void flush_quick_lists() noexcept;
+  /// True when \p header's block is handed out to a user: allocated, and
+  /// not waiting on a quick list.
+  [[nodiscard]] static bool is_in_use(const BlockHeader& header) noexcept {
+    if constexpr (Config.quick_lists) {
+      return is_allocated(header) && !is_quick(header);
+    } else {
+      return is_allocated(header);
+    }
+  }
 
   // Resizing in place.
   [[nodiscard]] bool resize_in_place(BlockHeap& heap, BlockHeader& block, std::size_t needed) noexcept;
@@ -293,6 +327,7 @@ class CoalescingAllocator {
   [[nodiscard]] std::size_t used() const noexcept;
   [[nodiscard]] CheckResult check_region(const BlockHeap& heap, BlockCensus& census) const noexcept;
   [[nodiscard]] CheckResult check_mappings(std::size_t& requested) const noexcept;
+  [[nodiscard]] bool check_quick_bit(const BlockHeader& block) const noexcept;
 
   BlockHeap first_;                           ///< The first region: the static heap or the caller's.
   GrownRegion* grown_ = nullptr;              ///< Grown regions, oldest first.
@@ -301,6 +336,9 @@ class CoalescingAllocator {
   Upstream upstream_;                         ///< Where more memory comes from.
   std::size_t next_region_size_ = 0;          ///< Size of the next grown region's chunk.
   FreeLists<Policy, Config.segregated> free_; ///< Invariant: exactly the free blocks of every region.
+  std::size_t unmerged_frees_ = 0;            ///< Deferred coalescing: blocks listed without merging since the last pass.
+  /// Quick fit: exactly the blocks with the Q bit (an empty stand-in otherwise).
+  [[no_unique_address]] std::conditional_t<Config.quick_lists, QuickLists, NoQuickLists> quick_;
   LiveCounts live_;                           ///< Invariant: equal to a census of the heap (see check()).
   LifetimeCounts lifetime_;                   ///< Never decrease.
 };
@@ -321,6 +359,8 @@ using DeferredFirstFit = CoalescingAllocator<FirstFit, kDeferredCoalescing>;
 using ElidedFirstFit = CoalescingAllocator<FirstFit, kFooterElision>;
 /// Segregated fits: size classes, a bitmap, footer elision (good fit).
 using SegregatedFitAllocator = CoalescingAllocator<FirstFit, kSegregatedFits>;
+/// Quick fit: segregated fits with quick lists in front (glibc's tcache idea).
+using QuickFitAllocator = CoalescingAllocator<FirstFit, kQuickFits>;
 
 extern template class CoalescingAllocator<FirstFit>;
 extern template class CoalescingAllocator<NextFit>;
@@ -330,8 +370,10 @@ extern template class CoalescingAllocator<FirstFit, kAddressOrdered>;
 extern template class CoalescingAllocator<FirstFit, kDeferredCoalescing>;
 extern template class CoalescingAllocator<FirstFit, kFooterElision>;
 extern template class CoalescingAllocator<FirstFit, kSegregatedFits>;
+extern template class CoalescingAllocator<FirstFit, kQuickFits>;
 
 static_assert(Reallocating<CoalescingFirstFit>);
 static_assert(Reallocating<SegregatedFitAllocator>);
+static_assert(Reallocating<QuickFitAllocator>);
 
 }  // namespace heaplab

@@ -73,6 +73,12 @@ void* CoalescingAllocator<Policy, Config>::allocate(std::size_t size, std::size_
   align = std::max(align, kDefaultAlignment);
   if (wants_mapping(size)) return map_large(size, align);
   const std::size_t needed = tagged_block_size_for(size, kFooters);
+  if constexpr (Config.quick_lists) {
+    // Quick fit: a block of exactly this size, parked by a recent free.
+    if (align == kDefaultAlignment) {
+      if (BlockHeader* const parked = quick_.pop(needed)) return hand_out_quick(*parked, size);
+    }
+  }
   BlockHeader* const block = find_block(needed, align);
   if (block == nullptr) {
     ++lifetime_.exhausted;
@@ -85,9 +91,19 @@ template <class Policy, CoalescingConfig Config>
 BlockHeader* CoalescingAllocator<Policy, Config>::find_block(std::size_t needed, std::size_t align) noexcept {
   if (BlockHeader* const reused = take_free_block(needed, align)) return reused;
   if constexpr (Config.coalescing == Coalescing::deferred) {
-    // The merging that deallocate() put off, done now that it pays.
-    merge_free_neighbours();
-    if (BlockHeader* const merged = take_free_block(needed, align)) return merged;
+    // The merging that deallocate() put off, done now that it pays (and
+    // only if a block was freed since the last pass: else nothing merges).
+    if (unmerged_frees_ != 0) {
+      merge_free_neighbours();
+      if (BlockHeader* const merged = take_free_block(needed, align)) return merged;
+    }
+  }
+  if constexpr (Config.quick_lists) {
+    // The parked blocks may merge into one that fits (malloc_consolidate).
+    if (quick_.blocks() != 0) {
+      flush_quick_lists();
+      if (BlockHeader* const merged = take_free_block(needed, align)) return merged;
+    }
   }
   return grow_heap(needed, align);
 }
@@ -96,6 +112,13 @@ BlockHeader* CoalescingAllocator<Policy, Config>::find_block(std::size_t needed,
 template <class Policy, CoalescingConfig Config>
 BlockHeader* CoalescingAllocator<Policy, Config>::take_free_block(std::size_t needed, std::size_t align) noexcept {
   ++lifetime_.searches;
+  if (align == kDefaultAlignment) {
+    // Segregated fits: an exact class's head fits as it is (one block looked at).
+    if (BlockHeader* const exact = free_.take_exact(needed)) {
+      ++lifetime_.blocks_visited;
+      return exact;
+    }
+  }
   const auto place = [&](BlockHeader& block) { return place_block(block, needed, align, kMinTaggedBlockSize); };
   const Choice choice = free_.choose(needed, place, lifetime_.blocks_visited);
   if (choice.block == nullptr) return nullptr;
@@ -116,11 +139,13 @@ BlockHeader* CoalescingAllocator<Policy, Config>::carve(BlockHeap& heap, BlockHe
     chosen = &split_block(heap, block, placement.front_gap);
     seal(block);
     free_.insert(block, Config.order);
+    if constexpr (Config.coalescing == Coalescing::deferred) ++unmerged_frees_;  // may touch a free block
   }
   if (block_size(*chosen) - placement.needed >= kMinTaggedBlockSize) {
     BlockHeader& tail = split_block(heap, *chosen, placement.needed);
     seal(tail);
     free_.insert(tail, Config.order);
+    if constexpr (Config.coalescing == Coalescing::deferred) ++unmerged_frees_;  // may touch a free block
   }
   return chosen;
 }
@@ -130,6 +155,18 @@ template <class Policy, CoalescingConfig Config>
 void* CoalescingAllocator<Policy, Config>::hand_out(BlockHeader& block, std::size_t size) noexcept {
   mark_allocated(block, size);
   seal(block);
+  ++live_.allocated_blocks;
+  live_.payload_bytes += tagged_payload_capacity(block, kFooters);
+  count_allocation(size);
+  return payload_of(&block);
+}
+
+/// Hands out a block taken off a quick list: it is still marked allocated,
+/// the P bit after it is still set and it keeps no footer, so only the
+/// counters change.
+template <class Policy, CoalescingConfig Config>
+void* CoalescingAllocator<Policy, Config>::hand_out_quick(BlockHeader& block, std::size_t size) noexcept {
+  block.requested = size;
   ++live_.allocated_blocks;
   live_.payload_bytes += tagged_payload_capacity(block, kFooters);
   count_allocation(size);
@@ -169,7 +206,12 @@ template <class Policy, CoalescingConfig Config>
 BlockHeader* CoalescingAllocator<Policy, Config>::grow_heap(std::size_t needed, std::size_t align) noexcept {
   // Room for the block, and for an alignment gap in front if one is asked.
   std::size_t want = needed;
-  if (align > kDefaultAlignment) want += align + kMinTaggedBlockSize;
+  if (align > kDefaultAlignment) {
+    // Compare before adding: needed and align can each be close to 2^63,
+    // and a sum that wraps around would look small enough to carve.
+    if (needed > kMaxRequest || align + kMinTaggedBlockSize > kMaxRequest - needed) return nullptr;
+    want += align + kMinTaggedBlockSize;
+  }
   BlockHeap* heap = current_;
   std::size_t reuse = 0;
   if (BlockHeader* const last = last_block_if_free(*heap)) reuse = block_size(*last);
@@ -181,6 +223,7 @@ BlockHeader* CoalescingAllocator<Policy, Config>::grow_heap(std::size_t needed, 
   }
   std::byte* const at = heap->brk();
   if (!extend_region(*heap, extra)) return nullptr;
+  note_growth();  // the break moved: the heap may be at a new high-water mark
   // The new bytes are one free block; it merges with a free block in front.
   BlockHeader& fresh = *header_at(at);
   mark_free(fresh);
@@ -271,7 +314,8 @@ BlockHeap* CoalescingAllocator<Policy, Config>::region_of(const void* p) noexcep
 
 template <class Policy, CoalescingConfig Config>
 bool CoalescingAllocator<Policy, Config>::is_prologue(const BlockHeap& heap, const BlockHeader& block) noexcept {
-  return &block == heap.first();
+  // The prologue is the first block of every region that has blocks.
+  return reinterpret_cast<const std::byte*>(&block) == heap.begin();
 }
 
 // ---------------------------------------------------------------- large blocks
@@ -290,7 +334,10 @@ void* CoalescingAllocator<Policy, Config>::map_large(std::size_t size, std::size
   const std::size_t front = round_up(sizeof(MappedBlock), kBlockGranularity) + kHeaderSize;
   // Enough for the record, the header, the payload, and a shift to align it.
   const std::size_t slack = align > alignof(std::max_align_t) ? align : 0;
-  if (size > kMaxRequest - front - slack || !may_take_from_source(front + slack + size)) {
+  // Compare step by step: the slack alone can be 2^63, and
+  // kMaxRequest - front - slack would wrap around to a huge bound.
+  if (slack > kMaxRequest - front || size > kMaxRequest - front - slack ||
+      !may_take_from_source(front + slack + size)) {
     ++lifetime_.exhausted;
     return nullptr;
   }
@@ -342,6 +389,9 @@ void CoalescingAllocator<Policy, Config>::deallocate(void* p) noexcept {
   if (p == nullptr) return;
   const Found found = allocated_block_at(p, "CoalescingAllocator::deallocate");
   if (found.heap != nullptr) {
+    if constexpr (Config.quick_lists) {
+      if (park(*found.block)) return;
+    }
     release(*found.heap, *found.block);
   } else if (found.mapped != nullptr) {
     unmap_large(*found.mapped);
@@ -360,6 +410,13 @@ auto CoalescingAllocator<Policy, Config>::allocated_block_at(void* p, std::strin
     if (is_prologue(*heap, *block)) {
       report_misuse({Misuse::foreign_pointer, p, where});
       return {};
+    }
+    if constexpr (Config.quick_lists) {
+      // Marked allocated for the heap's sake, but its user freed it.
+      if (is_quick(*block)) {
+        report_misuse({Misuse::double_free, p, where});
+        return {};
+      }
     }
     return {heap, block, nullptr};
   }
@@ -382,6 +439,40 @@ void CoalescingAllocator<Policy, Config>::release(BlockHeap& heap, BlockHeader& 
   give_back(heap, block);
 }
 
+// [park]
+/// Quick fit's free: parks the allocated \p block on the quick list of its
+/// size, still marked allocated (with the Q bit), so nothing merges and no
+/// tag changes. False when its size has no list or the list is full.
+template <class Policy, CoalescingConfig Config>
+bool CoalescingAllocator<Policy, Config>::park(BlockHeader& block) noexcept {
+  if constexpr (Config.quick_lists) {
+    const std::size_t requested = block.requested;
+    if (!quick_.push(block)) return false;
+    block.requested = 0;  // no live request: the block is free to its user
+    --live_.allocated_blocks;
+    live_.requested -= requested;
+    live_.payload_bytes -= tagged_payload_capacity(block, kFooters);
+    return true;
+  } else {
+    return false;  // no quick lists: every block takes the normal path
+  }
+}
+
+/// Empties the quick lists through the normal free path: each block is
+/// marked free and merged with its free neighbours (quick blocks next to
+/// it merge in when their own turn comes).
+template <class Policy, CoalescingConfig Config>
+void CoalescingAllocator<Policy, Config>::flush_quick_lists() noexcept {
+  if constexpr (Config.quick_lists) {
+    quick_.flush([this](BlockHeader& block) {
+      mark_free(block);
+      seal(block);
+      give_back(*region_of(&block), block);
+    });
+  }
+}
+// [park]
+
 /// Puts the free, off-list \p block back: merged with its free neighbours
 /// first under immediate coalescing, as it is under deferred.
 template <class Policy, CoalescingConfig Config>
@@ -390,6 +481,7 @@ void CoalescingAllocator<Policy, Config>::give_back(BlockHeap& heap, BlockHeader
     free_.insert(coalesce(heap, block), Config.order);
   } else {
     free_.insert(block, Config.order);
+    ++unmerged_frees_;
   }
 }
 // [deallocate]
@@ -454,6 +546,7 @@ bool CoalescingAllocator<Policy, Config>::previous_is_free(BlockHeader& block) c
 template <class Policy, CoalescingConfig Config>
 void CoalescingAllocator<Policy, Config>::merge_free_neighbours() noexcept {
   ++lifetime_.merge_passes;
+  unmerged_frees_ = 0;
   const auto merge_runs = [&](BlockHeap& heap) {
     for (BlockHeader* block = heap.first(); block != nullptr; block = heap.after(block)) {
       if (is_allocated(*block)) continue;
@@ -496,6 +589,15 @@ void* CoalescingAllocator<Policy, Config>::reallocate(void* p, std::size_t size)
   void* const moved = allocate(size);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, p, std::min(block.requested, size));
+  if constexpr (Config.quick_lists) {
+    // The block a growing one leaves behind is merged, not parked: its
+    // size is unlikely to be asked for again, and the room is what the
+    // next growth needs.
+    if (found.heap != nullptr) {
+      release(*found.heap, block);
+      return moved;
+    }
+  }
   deallocate(p);
   return moved;
 }
@@ -570,15 +672,8 @@ void CoalescingAllocator<Policy, Config>::trim(BlockHeap& heap, BlockHeader& blo
 
 template <class Policy, CoalescingConfig Config>
 void* CoalescingAllocator<Policy, Config>::allocate_zeroed(std::size_t count, std::size_t size) noexcept {
-  // count * size must not wrap around: calloc(2^33, 2^33) is a bug, not 0.
-  if (count != 0 && size > kMaxRequest / count) {
-    ++lifetime_.rejected;
-    return nullptr;
-  }
-  const std::size_t bytes = count * size;
-  void* const p = allocate(bytes);
-  if (p != nullptr) std::memset(p, 0, bytes);
-  return p;
+  const auto allocate_bytes = [this](std::size_t bytes) { return allocate(bytes); };
+  return allocate_zeroed_with(count, size, lifetime_.rejected, allocate_bytes);
 }
 
 // ---------------------------------------------------------------- numbers
@@ -621,6 +716,11 @@ CoalescingStats CoalescingAllocator<Policy, Config>::stats() const noexcept {
   s.rejected = lifetime_.rejected;
   s.free_blocks = free_.tally().blocks;
   s.free_bytes = free_.tally().bytes;
+  if constexpr (Config.quick_lists) {
+    s.quick_blocks = quick_.blocks();
+    s.free_blocks += quick_.blocks();
+    s.free_bytes += quick_.bytes();
+  }
   s.payload_bytes = live_.payload_bytes;
   s.header_bytes = live_.allocated_blocks * (kHeaderSize + allocated_footer_bytes(kFooters));
   s.searches = lifetime_.searches;
@@ -657,12 +757,20 @@ CheckResult CoalescingAllocator<Policy, Config>::check() const noexcept {
     return found;
   };
   if (const CheckResult lists = free_.check(Config.order, owned); !lists) return lists;
+  std::size_t quick_blocks = 0;
+  std::size_t quick_bytes = 0;
+  if constexpr (Config.quick_lists) {
+    if (const CheckResult lists = quick_.check(owned); !lists) return lists;
+    quick_blocks = quick_.blocks();
+    quick_bytes = quick_.bytes();
+  }
   std::size_t mapped_requested = 0;
   if (const CheckResult mappings = check_mappings(mapped_requested); !mappings) return mappings;
   const bool stats_agree = total.allocated_blocks == live_.allocated_blocks &&
                            total.requested + mapped_requested == live_.requested &&
                            total.payload_bytes == live_.payload_bytes &&
-                           total.free_blocks == free_.tally().blocks && total.free_bytes == free_.tally().bytes;
+                           total.free_blocks == free_.tally().blocks + quick_blocks &&
+                           total.free_bytes == free_.tally().bytes + quick_bytes;
   if (!stats_agree) return CheckResult::fail("stats agree with the walk", 0);
   return CheckResult::pass();
 }
@@ -675,7 +783,8 @@ CheckResult CoalescingAllocator<Policy, Config>::check_region(const BlockHeap& h
                                                               BlockCensus& census) const noexcept {
   census = {};
   if (heap.first() == nullptr) return CheckResult::pass();  // an empty region: nothing carved
-  constexpr std::size_t kFlags = kElided ? kBoundaryTagFlags : kAllocatedBit;
+  constexpr std::size_t kFlags =
+      (kElided ? kBoundaryTagFlags : kAllocatedBit) | (Config.quick_lists ? kQuickBit : 0);
   if (const CheckResult blocks = heap.check(census, kFlags); !blocks) return blocks;
   census = {};
   BlockHeader& prologue = *heap.first();
@@ -706,14 +815,16 @@ CheckResult CoalescingAllocator<Policy, Config>::check_region(const BlockHeap& h
       result = fail("no two free blocks are adjacent (immediate coalescing)", &block);
     } else if (allocated && block.requested > tagged_payload_capacity(block, kFooters)) {
       result = fail("requested bytes fit the payload", &block);
+    } else if (!check_quick_bit(block)) {
+      result = fail("a block has the Q bit exactly while it waits on its quick list", &block);
     }
-    if (allocated) {
+    if (!is_in_use(block)) {  // a quick block is free memory (see stats())
+      ++census.free_blocks;
+      census.free_bytes += block_size(block);
+    } else {
       ++census.allocated_blocks;
       census.requested += block.requested;
       census.payload_bytes += tagged_payload_capacity(block, kFooters);
-    } else {
-      ++census.free_blocks;
-      census.free_bytes += block_size(block);
     }
     previous_allocated = allocated;
   };
@@ -723,6 +834,18 @@ CheckResult CoalescingAllocator<Policy, Config>::check_region(const BlockHeap& h
     return fail("the P bit says whether the previous block is allocated", heap.brk());
   }
   return CheckResult::pass();
+}
+
+/// Quick fit: true unless \p block has the Q bit without being an
+/// allocated block, with no request, on the quick list of its size. (A
+/// listed block without the Q bit is QuickLists::check()'s to find.)
+template <class Policy, CoalescingConfig Config>
+bool CoalescingAllocator<Policy, Config>::check_quick_bit(const BlockHeader& block) const noexcept {
+  if constexpr (Config.quick_lists) {
+    return !is_quick(block) || (is_allocated(block) && block.requested == 0 && quick_.contains(block));
+  } else {
+    return true;  // BlockHeap::check() already refuses the bit
+  }
 }
 
 /// The mapped blocks: linked both ways, each an allocated header whose

@@ -38,6 +38,7 @@
 
 namespace heaplab {
 
+// [size_classes]
 /// The size classes of segregated fits (see the diagram above).
 struct SizeClasses {
   /// Blocks below this size have a class of their own size.
@@ -53,6 +54,7 @@ struct SizeClasses {
     return kExactClasses + static_cast<std::size_t>(std::bit_width(size) - std::bit_width(kExactLimit));
   }
 };
+// [size_classes]
 
 static_assert(SizeClasses::of(SizeClasses::kExactLimit - 8) == SizeClasses::kExactClasses - 1);
 static_assert(SizeClasses::of(SizeClasses::kExactLimit) == SizeClasses::kExactClasses);
@@ -95,6 +97,25 @@ class FreeLists {
     tally_.remove(block);
   }
 
+  // [take_exact]
+  /// Good fit's O(1) case: below SizeClasses::kExactLimit a class holds
+  /// blocks of exactly one size, so the head of \p needed's own list fits
+  /// a request with the default alignment with no search at all, and
+  /// without a split. Takes it off the list and returns it; null when the
+  /// class is not exact or its list is empty (then choose() searches).
+  [[nodiscard]] BlockHeader* take_exact(std::size_t needed) noexcept {
+    if constexpr (Segregated) {
+      if (needed >= SizeClasses::kExactLimit) return nullptr;
+      BlockHeader* const head = lists_[list_for(needed)].list.head();
+      if (head != nullptr) remove(*head);
+      return head;
+    } else {
+      return nullptr;
+    }
+  }
+  // [take_exact]
+
+  // [choose]
   /// The block the policy chooses for a block of \p needed bytes, where
   /// \p place says how the request would go in a block: from the list of
   /// \p needed's class up, skipping empty lists. The block stays on its
@@ -108,6 +129,7 @@ class FreeLists {
     }
     return {};
   }
+  // [choose]
 
   /// How many blocks, and bytes, all the lists hold.
   [[nodiscard]] const FreeTally& tally() const noexcept { return tally_; }
@@ -162,6 +184,7 @@ class FreeLists {
     return std::uint64_t{1} << (index % kWordBits);
   }
 
+  // [first_nonempty]
   /// The first non-empty list at \p index or above; kLists if none.
   [[nodiscard]] std::size_t first_nonempty(std::size_t index) const noexcept {
     for (std::size_t word = index / kWordBits; word < bitmap_.size(); ++word) {
@@ -172,6 +195,7 @@ class FreeLists {
     }
     return kLists;
   }
+  // [first_nonempty]
 
   /// True unless the policy keeps a rover that is not on list \p index.
   [[nodiscard]] bool rover_on_list(std::size_t index) const noexcept {

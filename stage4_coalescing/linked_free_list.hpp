@@ -41,6 +41,7 @@ enum class InsertionOrder {
 /// Free blocks linked both ways through their payloads.
 class LinkedFreeList {
  public:
+  // [insert_remove]
   /// Puts the free block \p block on the list, in \p order.
   void insert(BlockHeader& block, InsertionOrder order) noexcept {
     if (order == InsertionOrder::lifo) {
@@ -57,6 +58,7 @@ class LinkedFreeList {
     if (links.next != nullptr) links_of(*links.next).prev = links.prev;
     tally_.remove(block);
   }
+  // [insert_remove]
 
   /// The block at the head of the list (null when empty).
   [[nodiscard]] BlockHeader* head() const noexcept { return head_; }

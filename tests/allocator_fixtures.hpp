@@ -29,11 +29,13 @@
 
 #include "stage1_static_bump/atomic_bump_allocator.hpp"
 #include "stage1_static_bump/bump_allocator.hpp"
+#include "stage1_static_bump/chunk_source.hpp"
 #include "stage1_static_bump/growing_arena.hpp"
 #include "stage1_static_bump/static_heap.hpp"
 #include "stage1_static_bump/synchronized.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
+#include "stage4_coalescing/coalescing_allocator.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/test_chunk_source.hpp"
 
@@ -169,6 +171,80 @@ using BestFitOverSpan = FitOverSpan<BestFitAllocator>;
 /// Worst fit with splitting over a caller-provided region.
 using WorstFitOverSpan = FitOverSpan<WorstFitAllocator>;
 
+// ---- Stage 4 -------------------------------------------------------------
+//
+// Every configuration of chapter 4 over a page-aligned region (for the same
+// reason as stage 2's), plus one that grows and maps large blocks.
+//
+// The model test (model_tests.cpp) runs a fixture's seeds with
+// kDefaultOperations / model_operations_divisor operations each. There are
+// nine fixtures here, each checked after every operation (its lists too:
+// 114 of them when segregated), so each runs half the operations to keep
+// the whole suite within CI's time (all nine together then take about as
+// long as one stage-3 fixture, whose heaps never merge and grow long
+// lists). Half a run still goes through every phase of the live-block
+// target several times per seed.
+
+/// Operations of the model test, divided by this, for each stage-4 fixture.
+inline constexpr std::size_t kStage4ModelOperationsDivisor = 2;
+
+/// A chapter-4 allocator (CoalescingFirstFit, ...) over a caller-provided
+/// region, with no upstream: the region is all there is.
+template <class Coalescing>
+struct CoalescingOverSpan {
+  using allocator_type = Coalescing;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  static constexpr std::size_t model_operations_divisor = kStage4ModelOperationsDivisor;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  Coalescing heap{memory.bytes()};
+};
+
+/// Boundary tags with first fit over a caller-provided region.
+using CoalescingFirstFitOverSpan = CoalescingOverSpan<CoalescingFirstFit>;
+/// Boundary tags with next fit over a caller-provided region.
+using CoalescingNextFitOverSpan = CoalescingOverSpan<CoalescingNextFit>;
+/// Boundary tags with best fit over a caller-provided region.
+using CoalescingBestFitOverSpan = CoalescingOverSpan<CoalescingBestFit>;
+/// Boundary tags with worst fit over a caller-provided region.
+using CoalescingWorstFitOverSpan = CoalescingOverSpan<CoalescingWorstFit>;
+/// First fit over an address-ordered list, over a caller-provided region.
+using AddressOrderedOverSpan = CoalescingOverSpan<AddressOrderedFirstFit>;
+/// Deferred coalescing over a caller-provided region.
+using DeferredOverSpan = CoalescingOverSpan<DeferredFirstFit>;
+/// Footer elision over a caller-provided region.
+using ElidedOverSpan = CoalescingOverSpan<ElidedFirstFit>;
+/// Segregated fits over a caller-provided region.
+using SegregatedOverSpan = CoalescingOverSpan<SegregatedFitAllocator>;
+/// Quick fit (segregated fits with quick lists) over a caller-provided region.
+using QuickFitOverSpan = CoalescingOverSpan<QuickFitAllocator>;
+
+/// Segregated fits on a quarter of the memory, growing into the rest from
+/// the process's mmap source: new regions, and a mapping of its own for
+/// every request of 8 KiB or more. The allocator's growth limit is the
+/// budget, so the heap is exhausted at `capacity` bytes like the others.
+/// (mmap's chunks are page-aligned: a seed of the model test replays.)
+struct SegregatedWithUpstream {
+  using allocator_type = SegregatedFitAllocator;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  static constexpr std::size_t model_operations_divisor = kStage4ModelOperationsDivisor;
+  /// Bytes of the first region; the rest of `capacity` comes from upstream.
+  static constexpr std::size_t region_bytes = capacity / 4;
+  /// Requests of at least this many bytes are mapped.
+  static constexpr std::size_t mmap_threshold = std::size_t{8} * 1024;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{region_bytes, kFixtureRegionAlignment};
+  MmapChunkSource source;
+  SegregatedFitAllocator heap{memory.bytes(),
+                              Upstream{.source = &source,
+                                       .mmap_threshold = mmap_threshold,
+                                       .growth = GrowthPolicy{.first_chunk = capacity / 16,
+                                                              .max_chunk = capacity / 4,
+                                                              .limit = capacity - region_bytes}}};
+};
+
 // ---- The lists the shared suites run over ----------------------------------
 
 /// Every allocator of the course: the contract suite (contract_tests.cpp).
@@ -176,7 +252,10 @@ using ContractAllocators =
     std::tuple<BumpOverSpan, BumpOnStaticHeap, AtomicBumpOverSpan, ArenaOverBudget, SynchronizedBump,
                ExplicitListOverSpan, ImplicitListOverSpan, ExplicitListOnStaticHeap,
                SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
-               WorstFitOverSpan>;
+               WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
+               CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
+               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream,
+               QuickFitOverSpan>;
 
 /// Every allocator that gives single blocks back and resizes them
 /// (heaplab::Reallocating): the model-based random test (model_tests.cpp)
@@ -184,7 +263,10 @@ using ContractAllocators =
 using ReallocatingAllocators =
     std::tuple<ExplicitListOverSpan, ImplicitListOverSpan, ExplicitListOnStaticHeap,
                SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
-               WorstFitOverSpan>;
+               WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
+               CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
+               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream,
+               QuickFitOverSpan>;
 
 }  // namespace heaplab::testing
 
@@ -202,3 +284,14 @@ TYPE_TO_STRING_AS("stage3: FirstFitAllocator over a span", heaplab::testing::Fir
 TYPE_TO_STRING_AS("stage3: NextFitAllocator over a span", heaplab::testing::NextFitOverSpan);
 TYPE_TO_STRING_AS("stage3: BestFitAllocator over a span", heaplab::testing::BestFitOverSpan);
 TYPE_TO_STRING_AS("stage3: WorstFitAllocator over a span", heaplab::testing::WorstFitOverSpan);
+TYPE_TO_STRING_AS("stage4: CoalescingFirstFit over a span", heaplab::testing::CoalescingFirstFitOverSpan);
+TYPE_TO_STRING_AS("stage4: CoalescingNextFit over a span", heaplab::testing::CoalescingNextFitOverSpan);
+TYPE_TO_STRING_AS("stage4: CoalescingBestFit over a span", heaplab::testing::CoalescingBestFitOverSpan);
+TYPE_TO_STRING_AS("stage4: CoalescingWorstFit over a span", heaplab::testing::CoalescingWorstFitOverSpan);
+TYPE_TO_STRING_AS("stage4: AddressOrderedFirstFit over a span", heaplab::testing::AddressOrderedOverSpan);
+TYPE_TO_STRING_AS("stage4: DeferredFirstFit over a span", heaplab::testing::DeferredOverSpan);
+TYPE_TO_STRING_AS("stage4: ElidedFirstFit over a span", heaplab::testing::ElidedOverSpan);
+TYPE_TO_STRING_AS("stage4: SegregatedFitAllocator over a span", heaplab::testing::SegregatedOverSpan);
+TYPE_TO_STRING_AS("stage4: QuickFitAllocator over a span", heaplab::testing::QuickFitOverSpan);
+TYPE_TO_STRING_AS("stage4: SegregatedFitAllocator with growth and mapped blocks",
+                  heaplab::testing::SegregatedWithUpstream);

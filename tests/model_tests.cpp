@@ -24,7 +24,9 @@
 // run in every process of a build, alone or after other seeds.
 //
 // CTest runs the fixed seeds kSeeds with kDefaultOperations operations each
-// (fewer in the sanitizer build, which defines HEAPLAB_MODEL_SANITIZED_BUILD).
+// (fewer in the sanitizer build, which defines HEAPLAB_MODEL_SANITIZED_BUILD),
+// divided by the fixture's model_operations_divisor where it has one (the
+// nine heaps of chapter 4 run a share each, see allocator_fixtures.hpp).
 // For a long run by hand, two environment variables override them:
 //   HEAPLAB_MODEL_SEED  run this one seed instead (decimal, or hex with 0x)
 //   HEAPLAB_MODEL_OPS   operations per seed
@@ -416,6 +418,18 @@ class ModelRun {
   RecordingHandler misuse_;          ///< No operation of the run is misuse: none may be reported.
 };
 
+/// Operations per seed for fixture \p F in a CTest run: kDefaultOperations,
+/// divided by `F::model_operations_divisor` if the fixture has one.
+template <class F>
+constexpr std::size_t default_operations() noexcept {
+  if constexpr (requires { F::model_operations_divisor; }) {
+    static_assert(F::model_operations_divisor > 0);
+    return kDefaultOperations / F::model_operations_divisor;
+  } else {
+    return kDefaultOperations;
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("model") {
@@ -425,7 +439,7 @@ TEST_CASE_TEMPLATE_DEFINE("random operations agree with a model of the live bloc
   const std::optional<std::uint64_t> chosen_operations = environment_number("HEAPLAB_MODEL_OPS");
   std::vector<std::uint64_t> seeds(kSeeds.begin(), kSeeds.end());
   if (chosen_seed) seeds = {*chosen_seed};
-  const std::size_t operations = chosen_operations ? *chosen_operations : kDefaultOperations;
+  const std::size_t operations = chosen_operations ? *chosen_operations : default_operations<F>();
   for (const std::uint64_t seed : seeds) {
     CAPTURE(seed);
     F fixture;

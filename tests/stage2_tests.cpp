@@ -32,6 +32,7 @@
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/block_walk.hpp"
 #include "tests/support/blocks.hpp"
+#include "tests/support/free_list_stats.hpp"
 #include "tests/support/recording_handler.hpp"
 
 namespace {
@@ -133,17 +134,6 @@ std::size_t expected_filler(const void* brk, std::size_t align) {
   }
 }
 
-/// Checks that every field of \p before and \p after is the same: a misuse
-/// report must leave no trace at all, not even in the search counters.
-void check_same_free_list_stats(const FreeListStats& before, const FreeListStats& after) {
-  heaplab::testing::check_same_stats(before, after);
-  CHECK(after.free_blocks == before.free_blocks);
-  CHECK(after.free_bytes == before.free_bytes);
-  CHECK(after.payload_bytes == before.payload_bytes);
-  CHECK(after.header_bytes == before.header_bytes);
-  CHECK(after.searches == before.searches);
-  CHECK(after.blocks_visited == before.blocks_visited);
-}
 
 
 /// Checks that check() fails naming exactly \p invariant (the string in the
@@ -415,7 +405,7 @@ TEST_CASE_TEMPLATE("every misuse reaches the handler with its kind and changes n
       CHECK(report.pointer == misuse_case.pointer);
       CHECK(report.where ==
             (via_reallocate ? "FreeListAllocator::reallocate" : "FreeListAllocator::deallocate"));
-      check_same_free_list_stats(before, heap.stats());
+      heaplab::testing::check_same_free_list_stats(before, heap.stats());
       CHECK(heap.check());
       CHECK(holds_pattern(block_at(first, 64), 1));
       CHECK(holds_pattern(block_at(second, 64), 2));

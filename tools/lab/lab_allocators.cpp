@@ -10,6 +10,7 @@
 #include "stage1_static_bump/growing_arena.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
+#include "stage4_coalescing/coalescing_allocator.hpp"
 
 namespace heaplab {
 namespace {
@@ -73,6 +74,24 @@ constexpr LabAllocator kAllocators[] = {
                             "the smallest free block that fits, split to size"),
     entry<WorstFitAllocator>("worst-fit", "stage 3", "WorstFitAllocator",
                              "the largest free block, split to size"),
+    entry<CoalescingFirstFit>("coalesce-first-fit", "stage 4", "CoalescingFirstFit",
+                              "boundary tags: first fit, free neighbours merge at once (LIFO list)"),
+    entry<CoalescingNextFit>("coalesce-next-fit", "stage 4", "CoalescingNextFit",
+                             "boundary tags: next fit, free neighbours merge at once"),
+    entry<CoalescingBestFit>("coalesce-best-fit", "stage 4", "CoalescingBestFit",
+                             "boundary tags: best fit, free neighbours merge at once"),
+    entry<CoalescingWorstFit>("coalesce-worst-fit", "stage 4", "CoalescingWorstFit",
+                              "boundary tags: worst fit, free neighbours merge at once"),
+    entry<AddressOrderedFirstFit>("coalesce-address-order", "stage 4", "AddressOrderedFirstFit",
+                                  "boundary tags: first fit over a list kept in address order"),
+    entry<DeferredFirstFit>("coalesce-deferred", "stage 4", "DeferredFirstFit",
+                            "boundary tags: first fit, merging only when a request would fail"),
+    entry<ElidedFirstFit>("coalesce-elided", "stage 4", "ElidedFirstFit",
+                          "boundary tags: first fit, footers on free blocks only"),
+    entry<SegregatedFitAllocator>("segregated-fit", "stage 4", "SegregatedFitAllocator",
+                                  "size classes with a bitmap (good fit), merging, footer elision"),
+    entry<QuickFitAllocator>("quick-fit", "stage 4", "QuickFitAllocator",
+                             "segregated fits with quick lists in front (glibc's tcache idea)"),
     entry<PmrPool>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
                    "the standard library's pooling resource (size-class pools)"),
     entry<GlibcMalloc>("glibc", "reference", "malloc",
