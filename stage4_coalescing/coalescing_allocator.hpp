@@ -33,6 +33,7 @@
 /// and splitting, chapter 1's chunk source for growth.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -314,6 +315,13 @@ class CoalescingAllocator {
   [[nodiscard]] static bool extend_region(BlockHeap& heap, std::size_t bytes) noexcept;
   [[nodiscard]] static bool is_prologue(const BlockHeap& heap, const BlockHeader& block) noexcept;
 
+  /// The quick path's bound on request sizes for \p upstream (see
+  /// quick_request_limit_): computed once, so the path tests one number.
+  [[nodiscard]] static constexpr std::size_t quick_request_limit(const Upstream& upstream) noexcept {
+    const std::size_t limit = QuickLists::kLimit;
+    return upstream.source == nullptr ? limit : std::min(limit, upstream.mmap_threshold);
+  }
+
   // Large blocks.
   [[nodiscard]] bool wants_mapping(std::size_t size) const noexcept;
   [[nodiscard]] void* map_large(std::size_t size, std::size_t align) noexcept;
@@ -334,6 +342,9 @@ class CoalescingAllocator {
   BlockHeap* current_ = &first_;              ///< Where the heap grows: the newest region.
   MappedBlock* mapped_ = nullptr;             ///< Live mapped blocks, newest first.
   Upstream upstream_;                         ///< Where more memory comes from.
+  /// Quick fit: requests below this many bytes may take a parked block
+  /// (below the quick lists' limit, and never one the upstream would map).
+  std::size_t quick_request_limit_ = quick_request_limit(upstream_);
   std::size_t next_region_size_ = 0;          ///< Size of the next grown region's chunk.
   FreeLists<Policy, Config.segregated> free_; ///< Invariant: exactly the free blocks of every region.
   std::size_t unmerged_frees_ = 0;            ///< Deferred coalescing: blocks listed without merging since the last pass.

@@ -66,6 +66,16 @@ void CoalescingAllocator<Policy, Config>::open_region(BlockHeap& heap) noexcept 
 // [allocate]
 template <class Policy, CoalescingConfig Config>
 void* CoalescingAllocator<Policy, Config>::allocate(std::size_t size, std::size_t align) noexcept {
+  if constexpr (Config.quick_lists) {
+    // Quick fit first: a block of exactly this size, parked by a recent
+    // free. A small request with the default alignment is valid as it
+    // is, so the checks below can wait for the requests that need them.
+    if (align == kDefaultAlignment && size < quick_request_limit_) {
+      if (BlockHeader* const parked = quick_.pop(tagged_block_size_for(size, kFooters))) {
+        return hand_out_quick(*parked, size);
+      }
+    }
+  }
   if (!is_valid_request(size, align)) {
     ++lifetime_.rejected;
     return nullptr;
@@ -73,12 +83,6 @@ void* CoalescingAllocator<Policy, Config>::allocate(std::size_t size, std::size_
   align = std::max(align, kDefaultAlignment);
   if (wants_mapping(size)) return map_large(size, align);
   const std::size_t needed = tagged_block_size_for(size, kFooters);
-  if constexpr (Config.quick_lists) {
-    // Quick fit: a block of exactly this size, parked by a recent free.
-    if (align == kDefaultAlignment) {
-      if (BlockHeader* const parked = quick_.pop(needed)) return hand_out_quick(*parked, size);
-    }
-  }
   BlockHeader* const block = find_block(needed, align);
   if (block == nullptr) {
     ++lifetime_.exhausted;
