@@ -49,6 +49,27 @@ struct FreeListStats : HeapStats {
   }
 };
 
+/// The numbers of a free-list allocator that only ever grow, kept by
+/// every operation; chapter 4's allocator keeps them too, and a few more.
+struct FreeListLifetime {
+  std::size_t peak_requested = 0;  ///< Largest live requested bytes so far.
+  std::size_t allocations = 0;     ///< Successful allocations.
+  std::size_t exhausted = 0;       ///< Requests refused for lack of room.
+  std::size_t rejected = 0;        ///< Requests refused for a bad size or alignment.
+  std::size_t searches = 0;        ///< Free-block searches.
+  std::size_t blocks_visited = 0;  ///< Blocks those searches looked at.
+
+  /// Copies these counters into their fields of \p stats.
+  void fill(FreeListStats& stats) const noexcept {
+    stats.peak_requested = peak_requested;
+    stats.allocations = allocations;
+    stats.exhausted = exhausted;
+    stats.rejected = rejected;
+    stats.searches = searches;
+    stats.blocks_visited = blocks_visited;
+  }
+};
+
 /// calloc's arithmetic, written once for every allocator from chapter 2
 /// on: \p count * \p size bytes from \p allocate (a callable taking the
 /// byte count), zeroed; nullptr, with \p rejected counted, when the
@@ -132,16 +153,6 @@ class FreeListAllocator {
     std::size_t requested = 0;         ///< Requested bytes of those blocks.
     std::size_t payload_bytes = 0;     ///< Payload capacity of those blocks.
   };
-  /// The numbers that only ever grow.
-  struct LifetimeCounts {
-    std::size_t peak_requested = 0;  ///< Largest LiveCounts::requested so far.
-    std::size_t allocations = 0;     ///< Successful allocations.
-    std::size_t exhausted = 0;       ///< Requests refused for lack of room.
-    std::size_t rejected = 0;        ///< Requests refused for a bad size or alignment.
-    std::size_t searches = 0;        ///< Free-block searches.
-    std::size_t blocks_visited = 0;  ///< Blocks those searches looked at.
-  };
-
   /// Finds a free block for the request, or carves one; null if neither works.
   BlockHeader* find_block(std::size_t size, std::size_t align) noexcept;
   /// Takes a free block that fits off the free list (or null).
@@ -156,7 +167,7 @@ class FreeListAllocator {
   BlockHeap heap_;           ///< The blocks and the break.
   FreeBlocks free_;          ///< The free blocks and their tally. Invariant: exactly the blocks not marked allocated.
   LiveCounts live_;          ///< Invariant: equal to a census of heap_'s allocated blocks (see check()).
-  LifetimeCounts lifetime_;  ///< Never decrease.
+  FreeListLifetime lifetime_;  ///< Never decrease.
 };
 
 /// First fit over a LIFO list that links the free blocks.

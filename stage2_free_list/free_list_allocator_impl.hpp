@@ -120,16 +120,11 @@ FreeListStats FreeListAllocator<FreeBlocks>::stats() const noexcept {
   s.padding = s.used - s.requested;
   s.live_allocations = live_.allocated_blocks;
   s.high_water = s.used;  // the break never moves back in this chapter
-  s.peak_requested = lifetime_.peak_requested;
-  s.allocations = lifetime_.allocations;
-  s.exhausted = lifetime_.exhausted;
-  s.rejected = lifetime_.rejected;
+  lifetime_.fill(s);
   s.free_blocks = free_.tally().blocks;
   s.free_bytes = free_.tally().bytes;
   s.payload_bytes = live_.payload_bytes;
   s.header_bytes = live_.allocated_blocks * kHeaderSize;
-  s.searches = lifetime_.searches;
-  s.blocks_visited = lifetime_.blocks_visited;
   return s;
 }
 

@@ -243,17 +243,11 @@ class CoalescingAllocator {
     std::size_t mapped_bytes = 0;      ///< Bytes of their mappings.
     std::size_t region_bytes = 0;      ///< Bytes of the grown regions' chunks.
   };
-  /// The numbers that only ever grow.
-  struct LifetimeCounts {
-    std::size_t peak_requested = 0;  ///< Largest LiveCounts::requested so far.
-    std::size_t high_water = 0;      ///< Largest used() so far.
-    std::size_t allocations = 0;     ///< Successful allocations.
-    std::size_t exhausted = 0;       ///< Requests refused for lack of room.
-    std::size_t rejected = 0;        ///< Requests refused for a bad size or alignment.
-    std::size_t searches = 0;        ///< Free-block searches.
-    std::size_t blocks_visited = 0;  ///< Blocks those searches looked at.
-    std::size_t merges = 0;          ///< Blocks absorbed into a neighbour.
-    std::size_t merge_passes = 0;    ///< Whole-heap merge passes.
+  /// The numbers that only ever grow: chapter 2's, and three more.
+  struct LifetimeCounts : FreeListLifetime {
+    std::size_t high_water = 0;    ///< Largest used() so far.
+    std::size_t merges = 0;        ///< Blocks absorbed into a neighbour.
+    std::size_t merge_passes = 0;  ///< Whole-heap merge passes.
   };
 
   static constexpr Footers kFooters = Config.footers;
@@ -282,6 +276,8 @@ class CoalescingAllocator {
 
   // Freeing and merging.
   void release(BlockHeap& heap, BlockHeader& block) noexcept;
+  void free_block(BlockHeap& heap, BlockHeader& block) noexcept;
+  void list_unmerged(BlockHeader& block) noexcept;
   [[nodiscard]] BlockHeader& coalesce(BlockHeap& heap, BlockHeader& block) noexcept;
   void absorb(BlockHeap& heap, BlockHeader& block, BlockHeader& next) noexcept;
   void give_back(BlockHeap& heap, BlockHeader& block) noexcept;
@@ -331,6 +327,8 @@ class CoalescingAllocator {
 
   // Bookkeeping.
   void count_allocation(std::size_t size) noexcept;
+  void* count_in(BlockHeader& block) noexcept;
+  void count_out(const BlockHeader& block) noexcept;
   void note_growth() noexcept;
   [[nodiscard]] std::size_t used() const noexcept;
   [[nodiscard]] CheckResult check_region(const BlockHeap& heap, BlockCensus& census) const noexcept;
@@ -345,7 +343,7 @@ class CoalescingAllocator {
   /// Quick fit: requests below this many bytes may take a parked block
   /// (below the quick lists' limit, and never one the upstream would map).
   std::size_t quick_request_limit_ = quick_request_limit(upstream_);
-  std::size_t next_region_size_ = 0;          ///< Size of the next grown region's chunk.
+  std::size_t next_region_size_ = upstream_.growth.first_chunk;  ///< Size of the next grown region's chunk.
   FreeLists<Policy, Config.segregated> free_; ///< Invariant: exactly the free blocks of every region.
   std::size_t unmerged_frees_ = 0;            ///< Deferred coalescing: blocks listed without merging since the last pass.
   /// Quick fit: exactly the blocks with the Q bit (an empty stand-in otherwise).

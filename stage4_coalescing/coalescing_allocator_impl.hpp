@@ -22,7 +22,6 @@ template <class Policy, CoalescingConfig Config>
 CoalescingAllocator<Policy, Config>::CoalescingAllocator() noexcept
     : upstream_{.source = &default_chunk_source()} {
   open_region(first_);
-  next_region_size_ = upstream_.growth.first_chunk;
   note_growth();
 }
 
@@ -30,7 +29,6 @@ template <class Policy, CoalescingConfig Config>
 CoalescingAllocator<Policy, Config>::CoalescingAllocator(std::span<std::byte> region, Upstream upstream) noexcept
     : first_(region), upstream_(upstream) {
   open_region(first_);
-  next_region_size_ = upstream_.growth.first_chunk;
   note_growth();
 }
 
@@ -138,18 +136,17 @@ BlockHeader* CoalescingAllocator<Policy, Config>::carve(BlockHeap& heap, BlockHe
                                                         const Placement& placement) noexcept {
   BlockHeader* chosen = &block;
   if (placement.front_gap != 0) {
-    // The gap in front stays free; its neighbour in front is allocated
-    // (or it would have merged), so it goes straight back on its list.
+    // The gap in front stays free; under immediate coalescing its
+    // neighbour in front is allocated (or it would have merged), so it
+    // goes straight back on its list.
     chosen = &split_block(heap, block, placement.front_gap);
     seal(block);
-    free_.insert(block, Config.order);
-    if constexpr (Config.coalescing == Coalescing::deferred) ++unmerged_frees_;  // may touch a free block
+    list_unmerged(block);
   }
   if (block_size(*chosen) - placement.needed >= kMinTaggedBlockSize) {
     BlockHeader& tail = split_block(heap, *chosen, placement.needed);
     seal(tail);
-    free_.insert(tail, Config.order);
-    if constexpr (Config.coalescing == Coalescing::deferred) ++unmerged_frees_;  // may touch a free block
+    list_unmerged(tail);
   }
   return chosen;
 }
@@ -159,10 +156,7 @@ template <class Policy, CoalescingConfig Config>
 void* CoalescingAllocator<Policy, Config>::hand_out(BlockHeader& block, std::size_t size) noexcept {
   mark_allocated(block, size);
   seal(block);
-  ++live_.allocated_blocks;
-  live_.payload_bytes += tagged_payload_capacity(block, kFooters);
-  count_allocation(size);
-  return payload_of(&block);
+  return count_in(block);
 }
 
 /// Hands out a block taken off a quick list: it is still marked allocated,
@@ -171,10 +165,26 @@ void* CoalescingAllocator<Policy, Config>::hand_out(BlockHeader& block, std::siz
 template <class Policy, CoalescingConfig Config>
 void* CoalescingAllocator<Policy, Config>::hand_out_quick(BlockHeader& block, std::size_t size) noexcept {
   block.requested = size;
+  return count_in(block);
+}
+
+/// Counts the heap block \p block, just handed out for its `requested`
+/// bytes, into the live numbers, and returns its payload.
+template <class Policy, CoalescingConfig Config>
+void* CoalescingAllocator<Policy, Config>::count_in(BlockHeader& block) noexcept {
   ++live_.allocated_blocks;
   live_.payload_bytes += tagged_payload_capacity(block, kFooters);
-  count_allocation(size);
+  count_allocation(block.requested);
   return payload_of(&block);
+}
+
+/// Counts the allocated heap block \p block out of the live numbers, as
+/// its user frees it (before its `requested` bytes are cleared).
+template <class Policy, CoalescingConfig Config>
+void CoalescingAllocator<Policy, Config>::count_out(const BlockHeader& block) noexcept {
+  --live_.allocated_blocks;
+  live_.requested -= block.requested;
+  live_.payload_bytes -= tagged_payload_capacity(block, kFooters);
 }
 
 template <class Policy, CoalescingConfig Config>
@@ -435,9 +445,14 @@ auto CoalescingAllocator<Policy, Config>::allocated_block_at(void* p, std::strin
 
 template <class Policy, CoalescingConfig Config>
 void CoalescingAllocator<Policy, Config>::release(BlockHeap& heap, BlockHeader& block) noexcept {
-  --live_.allocated_blocks;
-  live_.requested -= block.requested;
-  live_.payload_bytes -= tagged_payload_capacity(block, kFooters);
+  count_out(block);
+  free_block(heap, block);
+}
+
+/// Marks the heap block \p block free, writes its tags and gives it back
+/// (merged, under immediate coalescing). The counters are the caller's.
+template <class Policy, CoalescingConfig Config>
+void CoalescingAllocator<Policy, Config>::free_block(BlockHeap& heap, BlockHeader& block) noexcept {
   mark_free(block);
   seal(block);
   give_back(heap, block);
@@ -450,12 +465,9 @@ void CoalescingAllocator<Policy, Config>::release(BlockHeap& heap, BlockHeader& 
 template <class Policy, CoalescingConfig Config>
 bool CoalescingAllocator<Policy, Config>::park(BlockHeader& block) noexcept {
   if constexpr (Config.quick_lists) {
-    const std::size_t requested = block.requested;
     if (!quick_.push(block)) return false;
+    count_out(block);
     block.requested = 0;  // no live request: the block is free to its user
-    --live_.allocated_blocks;
-    live_.requested -= requested;
-    live_.payload_bytes -= tagged_payload_capacity(block, kFooters);
     return true;
   } else {
     return false;  // no quick lists: every block takes the normal path
@@ -468,11 +480,7 @@ bool CoalescingAllocator<Policy, Config>::park(BlockHeader& block) noexcept {
 template <class Policy, CoalescingConfig Config>
 void CoalescingAllocator<Policy, Config>::flush_quick_lists() noexcept {
   if constexpr (Config.quick_lists) {
-    quick_.flush([this](BlockHeader& block) {
-      mark_free(block);
-      seal(block);
-      give_back(*region_of(&block), block);
-    });
+    quick_.flush([this](BlockHeader& block) { free_block(*region_of(&block), block); });
   }
 }
 // [park]
@@ -484,9 +492,16 @@ void CoalescingAllocator<Policy, Config>::give_back(BlockHeap& heap, BlockHeader
   if constexpr (Config.coalescing == Coalescing::immediate) {
     free_.insert(coalesce(heap, block), Config.order);
   } else {
-    free_.insert(block, Config.order);
-    ++unmerged_frees_;
+    list_unmerged(block);
   }
+}
+
+/// Puts the free \p block on its list as it is. Under deferred coalescing
+/// it may lie next to a free block, so the next pass has work to do.
+template <class Policy, CoalescingConfig Config>
+void CoalescingAllocator<Policy, Config>::list_unmerged(BlockHeader& block) noexcept {
+  free_.insert(block, Config.order);
+  if constexpr (Config.coalescing == Coalescing::deferred) ++unmerged_frees_;
 }
 // [deallocate]
 
@@ -593,16 +608,15 @@ void* CoalescingAllocator<Policy, Config>::reallocate(void* p, std::size_t size)
   void* const moved = allocate(size);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, p, std::min(block.requested, size));
-  if constexpr (Config.quick_lists) {
-    // The block a growing one leaves behind is merged, not parked: its
-    // size is unlikely to be asked for again, and the room is what the
-    // next growth needs.
-    if (found.heap != nullptr) {
-      release(*found.heap, block);
-      return moved;
-    }
+  // The old block was checked above: free it without a second check. A
+  // heap block is merged, never parked on a quick list: a block left
+  // behind by a growing one is unlikely to be asked for again at its
+  // size, and its room is what the next growth needs.
+  if (found.heap != nullptr) {
+    release(*found.heap, block);
+  } else {
+    unmap_large(*found.mapped);
   }
-  deallocate(p);
   return moved;
 }
 
@@ -665,10 +679,9 @@ void CoalescingAllocator<Policy, Config>::trim(BlockHeap& heap, BlockHeader& blo
     seal(block);
     return;
   }
+  // The tail begins free, and sealing the block sets the tail's P bit.
   BlockHeader& tail = split_block(heap, block, needed);
   seal(block);
-  mark_free(tail);
-  if constexpr (kElided) set_previous_allocated_bit(tail, true);
   seal(tail);
   give_back(heap, tail);
 }
@@ -714,12 +727,10 @@ CoalescingStats CoalescingAllocator<Policy, Config>::stats() const noexcept {
   s.padding = s.used - s.requested;
   s.live_allocations = live_.allocated_blocks + live_.mapped_blocks;
   s.high_water = lifetime_.high_water;
-  s.peak_requested = lifetime_.peak_requested;
-  s.allocations = lifetime_.allocations;
-  s.exhausted = lifetime_.exhausted;
-  s.rejected = lifetime_.rejected;
-  s.free_blocks = free_.tally().blocks;
-  s.free_bytes = free_.tally().bytes;
+  lifetime_.fill(s);
+  const FreeTally listed = free_.tally();
+  s.free_blocks = listed.blocks;
+  s.free_bytes = listed.bytes;
   if constexpr (Config.quick_lists) {
     s.quick_blocks = quick_.blocks();
     s.free_blocks += quick_.blocks();
@@ -727,8 +738,6 @@ CoalescingStats CoalescingAllocator<Policy, Config>::stats() const noexcept {
   }
   s.payload_bytes = live_.payload_bytes;
   s.header_bytes = live_.allocated_blocks * (kHeaderSize + allocated_footer_bytes(kFooters));
-  s.searches = lifetime_.searches;
-  s.blocks_visited = lifetime_.blocks_visited;
   s.mapped_blocks = live_.mapped_blocks;
   s.mapped_bytes = live_.mapped_bytes;
   s.merges = lifetime_.merges;
@@ -770,11 +779,12 @@ CheckResult CoalescingAllocator<Policy, Config>::check() const noexcept {
   }
   std::size_t mapped_requested = 0;
   if (const CheckResult mappings = check_mappings(mapped_requested); !mappings) return mappings;
+  const FreeTally listed = free_.tally();
   const bool stats_agree = total.allocated_blocks == live_.allocated_blocks &&
                            total.requested + mapped_requested == live_.requested &&
                            total.payload_bytes == live_.payload_bytes &&
-                           total.free_blocks == free_.tally().blocks + quick_blocks &&
-                           total.free_bytes == free_.tally().bytes + quick_bytes;
+                           total.free_blocks == listed.blocks + quick_blocks &&
+                           total.free_bytes == listed.bytes + quick_bytes;
   if (!stats_agree) return CheckResult::fail("stats agree with the walk", 0);
   return CheckResult::pass();
 }
