@@ -14,12 +14,14 @@ BumpAllocator::BumpAllocator() noexcept : claim_(StaticHeapClaim::try_take()) {
   const std::span<std::byte> heap = claim_.region();  // max_align_t-aligned: nothing to trim
   begin_ = live_.next = heap.data();
   end_ = heap.data() + heap.size();
+  poison_unused();
 }
 
 BumpAllocator::BumpAllocator(std::span<std::byte> region) noexcept {
   const std::span<std::byte> cells = whole_cells(region);
   begin_ = live_.next = cells.data();
   end_ = cells.data() + cells.size();
+  poison_unused();
 }
 
 std::span<std::byte> whole_cells(std::span<std::byte> region) noexcept {
@@ -42,6 +44,7 @@ void BumpAllocator::reset() noexcept {
   lifetime_.before_release(used(), live_.requested, live_.allocations);
   live_ = {begin_, 0, 0};
   ++resets_;
+  poison_unused();
 }
 
 BumpAllocator::Marker BumpAllocator::mark() const noexcept {
@@ -60,6 +63,7 @@ void BumpAllocator::rewind(const Marker& marker) noexcept {
   }
   lifetime_.before_release(used(), live_.requested, live_.allocations - marker.live_allocations);
   live_ = {begin_ + marker.offset, marker.requested, marker.live_allocations};
+  poison_unused();
 }
 
 HeapStats BumpAllocator::live_stats() const noexcept {

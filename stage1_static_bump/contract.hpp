@@ -22,6 +22,10 @@ namespace heaplab {
 /// shim asks for that explicitly.
 inline constexpr std::size_t kDefaultAlignment = 8;
 
+/// The alignment `malloc` promises: that of `std::max_align_t` (16 on
+/// x86-64 and AArch64 Linux). The drop-in shim asks for it on every call.
+inline constexpr std::size_t kMallocAlignment = alignof(std::max_align_t);
+
 /// The largest request any allocator in the course accepts.
 ///
 /// No C++ object may be larger than `PTRDIFF_MAX` bytes (pointer subtraction

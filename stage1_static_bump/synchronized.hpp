@@ -43,12 +43,27 @@ class Synchronized {
     const std::lock_guard lock(mutex_);
     return inner_.reallocate(p, size);
   }
+  /// The wrapped reallocate() with an alignment for a moved block, under
+  /// the lock, for allocators that have one (the malloc shim asks for 16).
+  [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align) noexcept
+    requires requires(A& a) { a.reallocate(p, size, align); }
+  {
+    const std::lock_guard lock(mutex_);
+    return inner_.reallocate(p, size, align);
+  }
   /// The wrapped allocate_zeroed(), under the lock, for allocators that have one.
   [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept
     requires Reallocating<A>
   {
     const std::lock_guard lock(mutex_);
     return inner_.allocate_zeroed(count, size);
+  }
+  /// The wrapped usable_size(), under the lock, for allocators that have one.
+  [[nodiscard]] std::size_t usable_size(void* p) noexcept
+    requires requires(A& a) { a.usable_size(p); }
+  {
+    const std::lock_guard lock(mutex_);
+    return inner_.usable_size(p);
   }
   /// The wrapped stats(), under the lock (a consistent snapshot).
   [[nodiscard]] auto stats() const noexcept {
@@ -93,6 +108,14 @@ class Synchronized {
     const std::lock_guard lock(mutex_);
     inner_.rewind(marker);
   }
+
+  /// Takes the lock and keeps it until unlock(): for a fork() handler
+  /// (pthread_atfork), which must hold the lock across the fork so that
+  /// the child never inherits a heap that another thread was changing.
+  /// With unlock(), this makes Synchronized a BasicLockable.
+  void lock() noexcept { mutex_.lock(); }
+  /// Releases the lock taken by lock().
+  void unlock() noexcept { mutex_.unlock(); }
 
   /// Runs \p action with exclusive access to the wrapped allocator, for a
   /// sequence of calls that must not interleave with other threads.

@@ -33,6 +33,7 @@
 
 #include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/tracking.hpp"
 
 namespace heaplab {
 
@@ -95,8 +96,11 @@ static_assert(kMinPayload % kBlockGranularity == 0);
   return block_size(header) - kHeaderSize;
 }
 
-/// Begins the lifetime of a free block of \p size bytes at \p at.
+/// Begins the lifetime of a free block of \p size bytes at \p at. The
+/// header may land inside a free block's poisoned payload (a split), so its
+/// bytes are exposed first (tracking.hpp).
 inline BlockHeader* create_header(std::byte* at, std::size_t size) noexcept {
+  track::expose(at, kHeaderSize);
   return ::new (at) BlockHeader{size, 0};
 }
 
@@ -136,17 +140,58 @@ inline BlockHeader* create_header(std::byte* at, std::size_t size) noexcept {
   return payload_capacity(header) >= request && is_aligned(payload_of(&header), align);
 }
 
+/// Makes the whole payload of \p header's block accessible (tracking.hpp):
+/// every byte of it is the user's, as `malloc_usable_size` promises.
+inline void expose_payload(BlockHeader& header) noexcept {
+  track::expose(payload_of(&header), payload_capacity(header));
+}
+
 /// Marks \p header's block as handed out for a request of \p requested
 /// bytes. Other flag bits are kept (chapter 4 adds one).
 inline void mark_allocated(BlockHeader& header, std::size_t requested) noexcept {
   header.size_and_flags |= kAllocatedBit;
   header.requested = requested;
+  expose_payload(header);
 }
 
 /// Marks \p header's block as free. Other flag bits are kept.
 inline void mark_free(BlockHeader& header) noexcept {
   header.size_and_flags &= ~kAllocatedBit;
   header.requested = 0;
+}
+
+/// Bytes at the start of a free block's payload that stay accessible under
+/// tracking: the free-list links kept there (one in chapters 2 and 3, two
+/// in chapter 4, one on chapter 4's quick lists).
+inline constexpr std::size_t kFreeLinkBytes = 2 * sizeof(void*);
+/// Bytes at the end of a free block that stay accessible under tracking:
+/// chapter 4 keeps a free block's footer there.
+inline constexpr std::size_t kFreeFooterBytes = sizeof(std::size_t);
+
+/// Poisons the bytes of \p header's free block that no metadata uses
+/// (tracking.hpp), so that a program that still reads or writes the block
+/// after freeing it is reported:
+///
+///     +--------+-----------+---------------------------------+--------+
+///     | header | links  16 |            poisoned             | foot 8 |
+///     +--------+-----------+---------------------------------+--------+
+///      <------ accessible ->                                  <-acc.->
+///
+/// The allocator reads the header, the links and the footer of a free block
+/// while it is free, and it is instrumented too, so those stay accessible.
+/// One rule for every chapter: 16 bytes of links even where a chapter keeps
+/// 8, and the footer's 8 bytes even where there is none, so the same
+/// conservative picture is right for all of them. A block whose payload has
+/// no room beyond them (24 bytes or fewer) has nothing poisoned.
+///
+/// Splitting a free block (chapter 3) needs no call: what the rule poisons
+/// in each free piece lies inside what it poisoned in the whole block, and
+/// the pieces' new headers and links are exposed as they are written.
+/// Merging (chapter 4) does: the merged block holds its parts' old metadata.
+inline void poison_free_payload(BlockHeader& header) noexcept {
+  const std::size_t capacity = payload_capacity(header);
+  if (capacity <= kFreeLinkBytes + kFreeFooterBytes) return;
+  track::poison(payload_of(&header) + kFreeLinkBytes, capacity - kFreeLinkBytes - kFreeFooterBytes);
 }
 
 }  // namespace heaplab

@@ -18,10 +18,11 @@ void BlockHeap::carve_start_map() noexcept {
   if (map_bytes == 0) return;  // not even one cell: an empty heap
   void* const memory = break_.allocate(map_bytes);
   if (memory == nullptr) return;
-  auto* const words = static_cast<std::uint64_t*>(memory);
-  // A caller's region may hold anything: the map must start with no block.
+  // A caller's region may hold anything; extend() clears each word of the
+  // map as the break first reaches its cells (BlockStartMap::claim()).
   const std::size_t count = map_bytes / sizeof(std::uint64_t);
-  std::uninitialized_value_construct_n(words, count);
+  auto* const words = static_cast<std::uint64_t*>(memory);
+  std::uninitialized_default_construct_n(words, count);  // begins their lifetime; writes nothing
   begin_ = static_cast<std::byte*>(memory) + map_bytes;
   capacity_ = break_.remaining();
   starts_ = BlockStartMap({words, count}, begin_);
@@ -44,6 +45,7 @@ Extension BlockHeap::extend(std::size_t size, std::size_t align) noexcept {
   // Both numbers are whole cells, so the break moves by exactly their sum
   // and the new memory starts at `at`.
   if (break_.allocate(gap + size) == nullptr) return {};
+  starts_.claim(at + gap + size);
   Extension grown;
   if (gap != 0) grown.filler = start_block(at, gap);
   grown.block = start_block(at + gap, size);

@@ -6,8 +6,13 @@ namespace heaplab {
 
 std::size_t BlockStartMap::count() const noexcept {
   std::size_t starts = 0;
-  for (const std::uint64_t word : words_) starts += static_cast<std::size_t>(std::popcount(word));
+  for (const std::uint64_t word : words_.first(claimed_)) starts += static_cast<std::size_t>(std::popcount(word));
   return starts;
+}
+
+void BlockStartMap::claim(const std::byte* end) noexcept {
+  const std::size_t words_reached = (cell(end) + kCellsPerWord - 1) / kCellsPerWord;
+  for (; claimed_ < words_reached; ++claimed_) words_[claimed_] = 0;
 }
 
 std::size_t BlockStartMap::count_before(const std::byte* end) const noexcept {

@@ -38,9 +38,17 @@ class BlockStartMap {
   /// An empty map (covers nothing).
   BlockStartMap() noexcept = default;
   /// A map over the heap starting at \p heap_begin, stored in \p words,
-  /// which must be zero (no block starts yet).
+  /// which may hold anything: claim() clears each word when the heap first
+  /// reaches its cells, and no word is read before that.
   BlockStartMap(std::span<std::uint64_t> words, const std::byte* heap_begin) noexcept
       : words_(words), heap_begin_(heap_begin) {}
+  /// Readies every cell before \p end (one past the break, which has just
+  /// moved forward) for use: the words not claimed yet are cleared, so the
+  /// cells the break moved over hold no block start. Clearing a word only
+  /// when the heap first reaches it costs the map just the pages the heap
+  /// really uses: a fresh 1 GiB reservation would otherwise have its 16 MiB
+  /// map written at start-up, all of it committed memory.
+  void claim(const std::byte* end) noexcept;
 
   /// Records that a block starts at \p block.
   void mark(const std::byte* block) noexcept { words_[word(block)] |= bit(block); }
@@ -51,7 +59,7 @@ class BlockStartMap {
   [[nodiscard]] bool is_start(const std::byte* at) const noexcept {
     return (words_[word(at)] & bit(at)) != 0;
   }
-  /// How many block starts are recorded.
+  /// How many block starts are recorded (in the claimed words).
   [[nodiscard]] std::size_t count() const noexcept;
   /// How many block starts are recorded in the cells before \p end, an
   /// 8-aligned address from the heap's first cell to one past its last.
@@ -72,6 +80,7 @@ class BlockStartMap {
   }
 
   std::span<std::uint64_t> words_;        ///< One bit per cell, cell 0 in bit 0 of word 0.
+  std::size_t claimed_ = 0;                ///< Invariant: words_[0, claimed_) are cleared or marked; the rest are never read.
   const std::byte* heap_begin_ = nullptr;  ///< The address of cell 0.
 };
 

@@ -26,6 +26,7 @@
 #include <new>
 
 #include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/tracking.hpp"
 #include "stage2_free_list/block.hpp"
 #include "stage2_free_list/block_heap.hpp"
 
@@ -39,6 +40,7 @@ class ExplicitFreeList {
 
   /// Links the free block \p block in at the head.
   void insert(BlockHeader& block) noexcept {
+    track::expose(payload_of(&block), sizeof(Link));  // it may lie in poisoned memory (tracking.hpp)
     ::new (payload_of(&block)) Link{head_};
     head_ = &block;
     tally_.add(block);
@@ -86,6 +88,7 @@ class ExplicitFreeList {
   struct Link {
     BlockHeader* next;  ///< The next block on the list, or null.
   };
+  static_assert(sizeof(Link) <= kFreeLinkBytes, "a free block's link stays accessible (poison_free_payload)");
 
   [[nodiscard]] static Link& link_of(BlockHeader& block) noexcept {
     return *std::launder(reinterpret_cast<Link*>(payload_of(&block)));

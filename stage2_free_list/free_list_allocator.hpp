@@ -110,16 +110,23 @@ class FreeListAllocator {
   /// Gives the block at \p p back (nullptr: nothing happens).
   void deallocate(void* p) noexcept;
   /// Resizes the block at \p p to \p size bytes: in place when its payload
-  /// is large enough, else moved to a new block (8-aligned, as realloc
-  /// promises only the default alignment) with the first
+  /// is large enough (and aligned to \p align), else moved to a new block
+  /// aligned to \p align (8 unless asked, as realloc promises only the
+  /// default alignment; the malloc shim asks for 16) with the first
   /// `min(old requested, size)` bytes copied, and the old block freed.
   /// `reallocate(nullptr, n)` is `allocate(n)`; `reallocate(p, 0)` keeps a
   /// minimal block, as `allocate(0)` would. Returns nullptr, leaving the
-  /// block as it was, when no block can hold \p size or \p p is misuse.
-  [[nodiscard]] void* reallocate(void* p, std::size_t size) noexcept;
+  /// block as it was, when no block can hold \p size, \p align is not a
+  /// power of two, or \p p is misuse.
+  [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
   /// Returns \p count * \p size zeroed bytes, or nullptr when the product
   /// overflows (counted as rejected) or cannot be served, like calloc.
   [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept;
+  /// Bytes the caller may use at \p p (what `malloc_usable_size` answers):
+  /// the whole payload of its block, at least what was asked for. 0 for
+  /// null, and for misuse (a pointer that is not a live allocation), which
+  /// is reported like a bad free(). Not const: it runs free()'s checks.
+  [[nodiscard]] std::size_t usable_size(void* p) noexcept;
 
   /// The numbers of the chapter (see FreeListStats).
   [[nodiscard]] FreeListStats stats() const noexcept;

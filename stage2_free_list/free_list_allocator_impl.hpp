@@ -45,7 +45,10 @@ BlockHeader* FreeListAllocator<FreeBlocks>::take_free_block(std::size_t size, st
 template <class FreeBlocks>
 BlockHeader* FreeListAllocator<FreeBlocks>::carve_block(std::size_t size, std::size_t align) noexcept {
   const Extension grown = heap_.extend(block_size_for(size), align);
-  if (grown.filler != nullptr) free_.insert(*grown.filler);
+  if (grown.filler != nullptr) {
+    free_.insert(*grown.filler);
+    poison_free_payload(*grown.filler);
+  }
   return grown.block;
 }
 
@@ -76,30 +79,31 @@ void FreeListAllocator<FreeBlocks>::release(BlockHeader& block) noexcept {
   live_.payload_bytes -= payload_capacity(block);
   mark_free(block);
   free_.insert(block);
+  poison_free_payload(block);  // a use after free is reported (tracking.hpp)
 }
 // [deallocate]
 
 // [reallocate]
 template <class FreeBlocks>
-void* FreeListAllocator<FreeBlocks>::reallocate(void* p, std::size_t size) noexcept {
-  if (p == nullptr) return allocate(size);
+void* FreeListAllocator<FreeBlocks>::reallocate(void* p, std::size_t size, std::size_t align) noexcept {
+  if (p == nullptr) return allocate(size, align);
   BlockHeader* const block = heap_.allocated_block(p, "FreeListAllocator::reallocate");
   if (block == nullptr) return nullptr;  // misuse, reported
-  if (!is_valid_request(size, kDefaultAlignment)) {
+  if (!is_valid_request(size, align)) {
     ++lifetime_.rejected;
     return nullptr;
   }
-  // Big enough already: only the request changes.
-  if (size <= payload_capacity(*block)) {
+  // Big enough and aligned enough already: only the request changes.
+  if (size <= payload_capacity(*block) && is_aligned(p, align)) {
     live_.requested = live_.requested - block->requested + size;
     lifetime_.peak_requested = std::max(lifetime_.peak_requested, live_.requested);
     block->requested = size;
     return p;
   }
   // Move: allocate first, so that a failure leaves the old block intact.
-  void* const moved = allocate(size);
+  void* const moved = allocate(size, align);
   if (moved == nullptr) return nullptr;
-  std::memcpy(moved, p, block->requested);  // requested < size here
+  std::memcpy(moved, p, std::min(block->requested, size));
   release(*block);
   return moved;
 }
@@ -109,6 +113,13 @@ template <class FreeBlocks>
 void* FreeListAllocator<FreeBlocks>::allocate_zeroed(std::size_t count, std::size_t size) noexcept {
   const auto allocate_bytes = [this](std::size_t bytes) { return allocate(bytes); };
   return allocate_zeroed_with(count, size, lifetime_.rejected, allocate_bytes);
+}
+
+template <class FreeBlocks>
+std::size_t FreeListAllocator<FreeBlocks>::usable_size(void* p) noexcept {
+  if (p == nullptr) return 0;
+  const BlockHeader* const block = heap_.allocated_block(p, "FreeListAllocator::usable_size");
+  return block == nullptr ? 0 : payload_capacity(*block);
 }
 
 template <class FreeBlocks>

@@ -36,6 +36,7 @@
 #include <new>
 
 #include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/tracking.hpp"
 #include "stage2_free_list/block.hpp"
 
 namespace heaplab {
@@ -68,6 +69,7 @@ inline constexpr std::size_t kMinTaggedBlockSize = kHeaderSize + 2 * sizeof(void
 }
 
 static_assert(kMinTaggedBlockSize % kBlockGranularity == 0);
+static_assert(kFooterSize <= kFreeFooterBytes, "a free block's footer stays accessible (poison_free_payload)");
 
 // [tagged_block_size_for]
 /// The size of the block that serves \p request bytes under \p footers:
@@ -102,9 +104,13 @@ constexpr void set_previous_allocated_bit(BlockHeader& header, bool allocated) n
   return std::launder(reinterpret_cast<BlockFooter*>(next_in_memory(&header) - kFooterSize));
 }
 
-/// Copies \p header's size and flags into its footer.
+/// Copies \p header's size and flags into its footer. The footer may land
+/// in poisoned memory (a free block's payload, after a split or a merge),
+/// so its bytes are exposed first (tracking.hpp).
 inline void write_footer(BlockHeader& header) noexcept {
-  ::new (next_in_memory(&header) - kFooterSize) BlockFooter{header.size_and_flags};
+  std::byte* const at = next_in_memory(&header) - kFooterSize;
+  track::expose(at, kFooterSize);
+  ::new (at) BlockFooter{header.size_and_flags};
 }
 
 // [block_in_front]

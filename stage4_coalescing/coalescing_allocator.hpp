@@ -156,14 +156,23 @@ class CoalescingAllocator {
   /// Resizes the block at \p p to \p size bytes, in place when it can:
   /// a shrink splits the tail off; a grow takes in a free next neighbour,
   /// or moves the break when the block is the last one. Otherwise the
-  /// block moves (8-aligned) with the first `min(old requested, size)`
-  /// bytes copied. `reallocate(nullptr, n)` is `allocate(n)`;
-  /// `reallocate(p, 0)` keeps a minimal block. Returns nullptr, leaving the
-  /// block as it was, when no block can hold \p size or \p p is misuse.
-  [[nodiscard]] void* reallocate(void* p, std::size_t size) noexcept;
+  /// block moves (aligned to \p align: 8 unless asked, as realloc promises
+  /// only the default alignment; the malloc shim asks for 16) with the
+  /// first `min(old requested, size)` bytes copied. A block that does not
+  /// have the alignment \p align moves too. `reallocate(nullptr, n)` is
+  /// `allocate(n)`; `reallocate(p, 0)` keeps a minimal block. Returns
+  /// nullptr, leaving the block as it was, when no block can hold \p size,
+  /// \p align is not a power of two, or \p p is misuse.
+  [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
   /// Returns \p count * \p size zeroed bytes, or nullptr when the product
   /// overflows (counted as rejected) or cannot be served, like calloc.
   [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept;
+  /// Bytes the caller may use at \p p (what `malloc_usable_size` answers):
+  /// the payload of its block, without the footer an allocated block keeps,
+  /// or the rest of its mapping. 0 for null, and for misuse (a pointer that
+  /// is not a live allocation), which is reported like a bad free(). Not
+  /// const: it runs free()'s checks.
+  [[nodiscard]] std::size_t usable_size(void* p) noexcept;
 
   /// The numbers of the chapter (see CoalescingStats).
   [[nodiscard]] CoalescingStats stats() const noexcept;

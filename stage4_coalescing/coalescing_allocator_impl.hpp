@@ -11,6 +11,7 @@
 
 #include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/misuse.hpp"
+#include "stage1_static_bump/tracking.hpp"
 #include "stage3_fit_strategies/fit_free_list.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
 
@@ -54,6 +55,7 @@ void CoalescingAllocator<Policy, Config>::open_region(BlockHeap& heap) noexcept 
   BlockHeader* const prologue = heap.extend(kPrologueSize, kDefaultAlignment).block;
   mark_allocated(*prologue, 0);
   write_footer(*prologue);  // the first block's boundary tag: "allocated"
+  track::expose(heap.brk(), kEpilogueSize);  // past the break: poisoned (tracking.hpp)
   BlockHeader* const epilogue = ::new (heap.brk()) BlockHeader{0 | kAllocatedBit, 0};
   if constexpr (kElided) set_previous_allocated_bit(*epilogue, true);
 }
@@ -68,8 +70,14 @@ void* CoalescingAllocator<Policy, Config>::allocate(std::size_t size, std::size_
     // Quick fit first: a block of exactly this size, parked by a recent
     // free. A small request with the default alignment is valid as it
     // is, so the checks below can wait for the requests that need them.
+    // malloc's 16 takes a parked block whose payload happens to be
+    // 16-aligned (the shim's blocks always are).
     if (align == kDefaultAlignment && size < quick_request_limit_) {
       if (BlockHeader* const parked = quick_.pop(tagged_block_size_for(size, kFooters))) {
+        return hand_out_quick(*parked, size);
+      }
+    } else if (align == kMallocAlignment && size < quick_request_limit_) {
+      if (BlockHeader* const parked = quick_.pop_aligned(tagged_block_size_for(size, kFooters), align)) {
         return hand_out_quick(*parked, size);
       }
     }
@@ -276,6 +284,7 @@ bool CoalescingAllocator<Policy, Config>::extend_region(BlockHeap& heap, std::si
   // The new block starts where the epilogue was, and takes over its flags.
   BlockHeader* const block = heap.extend(bytes, kDefaultAlignment).block;
   block->size_and_flags = bytes | flags;
+  track::expose(heap.brk(), kEpilogueSize);  // past the break: poisoned (tracking.hpp)
   ::new (heap.brk()) BlockHeader{0 | kAllocatedBit, 0};
   return true;
 }
@@ -346,8 +355,10 @@ bool CoalescingAllocator<Policy, Config>::wants_mapping(std::size_t size) const 
 template <class Policy, CoalescingConfig Config>
 void* CoalescingAllocator<Policy, Config>::map_large(std::size_t size, std::size_t align) noexcept {
   const std::size_t front = round_up(sizeof(MappedBlock), kBlockGranularity) + kHeaderSize;
-  // Enough for the record, the header, the payload, and a shift to align it.
-  const std::size_t slack = align > alignof(std::max_align_t) ? align : 0;
+  // Enough for the record, the header, the payload, and a shift to align
+  // it. The mapping is page-aligned but `front` is only a multiple of 8, so
+  // any alignment above 8 (malloc's 16 too) may need the shift.
+  const std::size_t slack = align > kBlockGranularity ? align : 0;
   // Compare step by step: the slack alone can be 2^63, and
   // kMaxRequest - front - slack would wrap around to a huge bound.
   if (slack > kMaxRequest - front || size > kMaxRequest - front - slack ||
@@ -589,23 +600,25 @@ void CoalescingAllocator<Policy, Config>::merge_free_neighbours() noexcept {
 
 // [reallocate]
 template <class Policy, CoalescingConfig Config>
-void* CoalescingAllocator<Policy, Config>::reallocate(void* p, std::size_t size) noexcept {
-  if (p == nullptr) return allocate(size);
+void* CoalescingAllocator<Policy, Config>::reallocate(void* p, std::size_t size, std::size_t align) noexcept {
+  if (p == nullptr) return allocate(size, align);
   const Found found = allocated_block_at(p, "CoalescingAllocator::reallocate");
   if (found.block == nullptr) return nullptr;  // misuse, reported
-  if (!is_valid_request(size, kDefaultAlignment)) {
+  if (!is_valid_request(size, align)) {
     ++lifetime_.rejected;
     return nullptr;
   }
   BlockHeader& block = *found.block;
-  if (stays_in_place(found, size)) {
+  // In place only if the block already has the alignment asked for (it is
+  // tested first: stays_in_place() resizes the block when it says yes).
+  if (is_aligned(p, align) && stays_in_place(found, size)) {
     live_.requested = live_.requested - block.requested + size;
     lifetime_.peak_requested = std::max(lifetime_.peak_requested, live_.requested);
     block.requested = size;
     return p;
   }
   // Move: allocate first, so that a failure leaves the old block intact.
-  void* const moved = allocate(size);
+  void* const moved = allocate(size, align);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, p, std::min(block.requested, size));
   // The old block was checked above: free it without a second check. A
@@ -666,7 +679,13 @@ bool CoalescingAllocator<Policy, Config>::resize_in_place(BlockHeap& heap, Block
     absorb(heap, block, *end);
   }
   trim(heap, block, needed);
-  live_.payload_bytes = live_.payload_bytes - payload_before + tagged_payload_capacity(block, kFooters);
+  const std::size_t payload_after = tagged_payload_capacity(block, kFooters);
+  // Expose only the bytes gained (tracking.hpp): the old ones hold the
+  // user's data, which memcheck knows to be defined.
+  if (payload_after > payload_before) {
+    track::expose(payload_of(&block) + payload_before, payload_after - payload_before);
+  }
+  live_.payload_bytes = live_.payload_bytes - payload_before + payload_after;
   note_growth();
   return true;
 }
@@ -705,6 +724,16 @@ std::size_t CoalescingAllocator<Policy, Config>::used() const noexcept {
 template <class Policy, CoalescingConfig Config>
 void CoalescingAllocator<Policy, Config>::note_growth() noexcept {
   lifetime_.high_water = std::max(lifetime_.high_water, used());
+}
+
+template <class Policy, CoalescingConfig Config>
+std::size_t CoalescingAllocator<Policy, Config>::usable_size(void* p) noexcept {
+  if (p == nullptr) return 0;
+  const Found found = allocated_block_at(p, "CoalescingAllocator::usable_size");
+  if (found.heap != nullptr) return tagged_payload_capacity(*found.block, kFooters);
+  if (found.mapped == nullptr) return 0;  // misuse, reported
+  const std::span<std::byte> mapping = found.mapped->mapping;
+  return static_cast<std::size_t>(mapping.data() + mapping.size() - static_cast<std::byte*>(p));
 }
 
 template <class Policy, CoalescingConfig Config>

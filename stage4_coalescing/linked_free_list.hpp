@@ -27,6 +27,7 @@
 
 #include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/tracking.hpp"
 #include "stage2_free_list/block.hpp"
 #include "stage2_free_list/block_heap.hpp"
 
@@ -49,6 +50,9 @@ class LinkedFreeList {
     } else {
       link_after(last_below(block), block);
     }
+    // Every free block of the chapter comes through here after each merge
+    // or split: the one place to poison its payload (tracking.hpp).
+    poison_free_payload(block);
   }
 
   /// Takes \p block off the list in O(1). Precondition: it is on the list.
@@ -110,6 +114,7 @@ class LinkedFreeList {
     BlockHeader* next;  ///< The next block on the list, or null.
     BlockHeader* prev;  ///< The block before on the list, or null at the head.
   };
+  static_assert(sizeof(Links) <= kFreeLinkBytes, "a free block's links stay accessible (poison_free_payload)");
 
   [[nodiscard]] static Links& links_of(BlockHeader& block) noexcept {
     return *std::launder(reinterpret_cast<Links*>(payload_of(&block)));
@@ -118,6 +123,7 @@ class LinkedFreeList {
   /// Links \p block in after \p before (at the head when null).
   void link_after(BlockHeader* before, BlockHeader& block) noexcept {
     BlockHeader*& slot = before == nullptr ? head_ : links_of(*before).next;
+    track::expose(payload_of(&block), sizeof(Links));  // it may lie in poisoned memory
     ::new (payload_of(&block)) Links{slot, before};
     if (slot != nullptr) links_of(*slot).prev = &block;
     slot = &block;

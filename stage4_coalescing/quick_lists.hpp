@@ -43,6 +43,7 @@
 #include <new>
 
 #include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/tracking.hpp"
 #include "stage2_free_list/block.hpp"
 #include "stage4_coalescing/boundary_tags.hpp"
 
@@ -94,10 +95,12 @@ class QuickLists {
     List& list = lists_[list_for(size)];
     if (list.count == kCap) return false;
     block.size_and_flags |= kQuickBit;
+    track::expose(payload_of(&block), sizeof(Link));
     ::new (payload_of(&block)) Link{list.head};
     list.head = &block;
     ++list.count;
     ++blocks_;
+    poison_free_payload(block);  // free to its user: a use after free is reported (tracking.hpp)
     return true;
   }
 
@@ -112,9 +115,22 @@ class QuickLists {
     --list.count;
     --blocks_;
     block->size_and_flags &= ~kQuickBit;
+    expose_payload(*block);  // the user's again, or about to be freed for real
     return block;
   }
   // [push_pop]
+
+  /// pop(), for a request that needs its payload aligned to \p align (a
+  /// power of two): only the list's head is looked at, and it is taken only
+  /// if its payload has that alignment. (A heap whose blocks are all whole
+  /// multiples of 16 bytes, as the malloc shim makes them, has every
+  /// payload 16-aligned once the first one is.)
+  [[nodiscard]] BlockHeader* pop_aligned(std::size_t size, std::size_t align) noexcept {
+    if (!has_list(size)) return nullptr;
+    const BlockHeader* const head = lists_[list_for(size)].head;
+    if (head == nullptr || !is_aligned(payload_of(const_cast<BlockHeader*>(head)), align)) return nullptr;
+    return pop(size);
+  }
 
   /// Empties every list: pops each block (clearing its Q bit) and calls
   /// \p release with it, which must give it back to the heap.
@@ -187,6 +203,7 @@ class QuickLists {
   struct Link {
     BlockHeader* next;  ///< The next block of the same size, or null.
   };
+  static_assert(sizeof(Link) <= kFreeLinkBytes, "a parked block's link stays accessible (poison_free_payload)");
   /// One list: its head and how many blocks it holds.
   struct List {
     BlockHeader* head = nullptr;  ///< The most recently pushed block, or null.

@@ -602,6 +602,34 @@ TEST_CASE_TEMPLATE("reallocate beyond the payload moves the block and keeps its 
   CHECK(misuse.count(Misuse::double_free) == 1);
 }
 
+TEST_CASE_TEMPLATE("reallocate with an alignment keeps an aligned block and moves a misaligned one", A,
+                   heaplab::ExplicitListAllocator, heaplab::ImplicitListAllocator) {
+  RegionHeap<A> t;
+  auto& heap = t.heap;
+  auto* const aligned = static_cast<std::byte*>(heap.allocate(100, 64));
+  REQUIRE(aligned != nullptr);
+  heaplab::testing::fill_pattern(block_at(aligned, 100), 3);
+  CHECK(heap.reallocate(aligned, 60, 64) == aligned);  // aligned already: stays, only the request changes
+  CHECK(raw_header(aligned).requested == 60);
+  // A block whose payload is 8 bytes past a 16-byte boundary, asked for 16.
+  void* misaligned = nullptr;
+  for (int tries = 0; tries < 4 && misaligned == nullptr; ++tries) {
+    void* const p = heap.allocate(8);
+    REQUIRE(p != nullptr);
+    if (!is_aligned(p, 16)) misaligned = p;
+  }
+  REQUIRE(misaligned != nullptr);
+  heaplab::testing::fill_pattern(block_at(misaligned, 8), 4);
+  void* const moved = heap.reallocate(misaligned, 8, 16);  // fits, but not aligned enough: moves
+  REQUIRE(moved != nullptr);
+  CHECK(moved != misaligned);
+  CHECK(is_aligned(moved, 16));
+  CHECK(holds_pattern(block_at(moved, 8), 4));
+  CHECK(heap.reallocate(moved, 8, 3) == nullptr);  // not a power of two: refused, nothing changes
+  CHECK(holds_pattern(block_at(moved, 8), 4));
+  CHECK(heap.check());
+}
+
 TEST_CASE_TEMPLATE("a reallocate that cannot be served returns nullptr and leaves the block intact", A,
                    heaplab::ExplicitListAllocator, heaplab::ImplicitListAllocator) {
   RegionHeap<A> t(4096);
@@ -996,6 +1024,7 @@ TEST_CASE("BlockStartMap marks and unmarks single cells across word boundaries a
   std::array<std::uint64_t, 3> words{};
   BlockStartMap map(words, heap_bytes.data());
   const auto cell = [&heap_bytes](std::size_t i) { return heap_bytes.data() + i * 8; };
+  map.claim(cell(192));
   CHECK(map.count() == 0);
   for (const std::size_t i : {std::size_t{0}, std::size_t{63}, std::size_t{64}, std::size_t{191}}) {
     map.mark(cell(i));
@@ -1017,12 +1046,36 @@ TEST_CASE("BlockStartMap marks and unmarks single cells across word boundaries a
   CHECK(map.count() == 3);
 }
 
+TEST_CASE("BlockStartMap::claim clears each word once, when the break first reaches its cells") {
+  alignas(8) std::array<std::byte, 3 * 64 * 8> heap_bytes{};
+  constexpr std::uint64_t kGarbage = ~std::uint64_t{0};  // a caller's region may hold anything
+  std::array<std::uint64_t, 3> words{kGarbage, kGarbage, kGarbage};
+  BlockStartMap map(words, heap_bytes.data());
+  const auto cell = [&heap_bytes](std::size_t i) { return heap_bytes.data() + i * 8; };
+  CHECK(map.count() == 0);  // nothing claimed: nothing read
+  map.claim(cell(3));       // the break moved into word 0
+  CHECK(words[0] == 0);
+  CHECK(words[1] == kGarbage);  // not reached: never written, so never committed
+  map.mark(cell(0));
+  map.mark(cell(2));
+  map.claim(cell(40));  // still word 0: claimed already, its marks stay
+  CHECK(words[0] == 0b101);
+  map.claim(cell(65));  // into word 1
+  CHECK(words[1] == 0);
+  CHECK(words[2] == kGarbage);
+  CHECK(map.count() == 2);
+  map.claim(cell(192));
+  CHECK(words[2] == 0);
+  CHECK(map.count() == 2);
+}
+
 TEST_CASE("BlockStartMap::count_before counts the starts in the cells before an address") {
   alignas(8) std::array<std::byte, 3 * 64 * 8> heap_bytes{};
   std::array<std::uint64_t, 3> words{};
   BlockStartMap map(words, heap_bytes.data());
   const auto cell = [&heap_bytes](std::size_t i) { return heap_bytes.data() + i * 8; };
   const std::array<std::size_t, 5> starts{0, 5, 63, 64, 130};
+  map.claim(cell(192));
   for (const std::size_t i : starts) map.mark(cell(i));
   for (std::size_t end = 0; end <= 192; ++end) {
     CAPTURE(end);

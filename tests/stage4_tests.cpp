@@ -853,6 +853,36 @@ TEST_CASE_TEMPLATE("realloc moves a block that cannot grow in place and frees th
   CHECK(heap.check());
 }
 
+TEST_CASE_TEMPLATE("realloc with an alignment grows an aligned block in place and moves a misaligned one", A,
+                   HEAPLAB_LAYOUT_CONFIGS) {
+  RegionHeap<A> t;
+  auto& heap = t.heap;
+  void* const aligned = heap.allocate(96, kMallocAlignment);
+  REQUIRE(aligned != nullptr);
+  fill_pattern(block_at(aligned, 96), 1);
+  // The free rest of the region follows it: it grows in place, as malloc's
+  // realloc would, because its payload already has the alignment.
+  CHECK(heap.reallocate(aligned, 400, kMallocAlignment) == aligned);
+  CHECK(holds_pattern(block_at(aligned, 96), 1));
+  // A block whose payload is 8 past a 16-byte boundary moves to one that is not.
+  void* misaligned = nullptr;
+  for (int tries = 0; tries < 4 && misaligned == nullptr; ++tries) {
+    void* const p = heap.allocate(24);
+    REQUIRE(p != nullptr);
+    if (!is_aligned(p, kMallocAlignment)) misaligned = p;
+  }
+  REQUIRE(misaligned != nullptr);
+  fill_pattern(block_at(misaligned, 24), 2);
+  void* const moved = heap.reallocate(misaligned, 24, kMallocAlignment);
+  REQUIRE(moved != nullptr);
+  CHECK(moved != misaligned);
+  CHECK(is_aligned(moved, kMallocAlignment));
+  CHECK(holds_pattern(block_at(moved, 24), 2));
+  CHECK_FALSE(is_allocated(*header(misaligned)));
+  check_counts_against_walk(heap);
+  CHECK(heap.check());
+}
+
 TEST_CASE_TEMPLATE("a realloc that fails leaves the block intact", A, HEAPLAB_LAYOUT_CONFIGS) {
   RecordingHandler misuse;
   RegionHeap<A> t;
@@ -981,6 +1011,30 @@ TEST_CASE_TEMPLATE("realloc of a mapped block: in place within its pages and mov
   check_counts_against_walk(heap);
   CHECK(heap.check());
   heap.deallocate(mapped_again);
+  CHECK(source.outstanding() == 0);
+  CHECK(source.bad_releases() == 0);
+}
+
+TEST_CASE("a 16-aligned large request has all its bytes, wherever the page boundary falls") {
+  // The record and header in front of a mapped payload are 56 bytes, a
+  // multiple of 8 but not of 16: a 16-aligned payload starts 8 bytes
+  // later, and the mapping must have room for that shift too, or a size
+  // that ends right on a page boundary is left 8 bytes short.
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<QuickFitAllocator> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  for (std::size_t size = 40 * kPage - 96; size <= 40 * kPage + 32; size += 8) {
+    CAPTURE(size);
+    void* const p = heap.allocate(size, kMallocAlignment);
+    REQUIRE(p != nullptr);
+    CHECK(is_aligned(p, kMallocAlignment));
+    CHECK(heap.usable_size(p) >= size);
+    CHECK(heap.owns(static_cast<std::byte*>(p) + size - 1));
+    fill_pattern(block_at(p, size), size);
+    CHECK(holds_pattern(block_at(p, size), size));
+    CHECK(heap.check());
+    heap.deallocate(p);
+  }
   CHECK(source.outstanding() == 0);
   CHECK(source.bad_releases() == 0);
 }

@@ -17,11 +17,13 @@ namespace heaplab::testing {
 
 class TestChunkSource final : public ChunkSource {
  public:
-  /// A source that holds at most \p budget bytes out at once and rounds every
+  /// A source that holds at most \p budget bytes out at once, rounds every
   /// chunk up to a multiple of \p granularity (a power of two), as mmap rounds
-  /// to whole pages.
-  explicit TestChunkSource(std::size_t budget = kMaxRequest, std::size_t granularity = 1)
-      : budget_(budget), granularity_(granularity) {}
+  /// to whole pages, and starts every chunk on a multiple of \p alignment
+  /// (a power of two; a page, to be like mmap's chunks).
+  explicit TestChunkSource(std::size_t budget = kMaxRequest, std::size_t granularity = 1,
+                           std::size_t alignment = alignof(std::max_align_t))
+      : budget_(budget), granularity_(granularity), alignment_(static_cast<std::align_val_t>(alignment)) {}
   TestChunkSource(const TestChunkSource&) = delete;
   TestChunkSource& operator=(const TestChunkSource&) = delete;
   ~TestChunkSource() override {
@@ -32,7 +34,7 @@ class TestChunkSource final : public ChunkSource {
     if (bytes == 0 || bytes > budget_ - outstanding_) return {};
     const std::size_t size = round_up(bytes, granularity_);
     if (size > budget_ - outstanding_) return {};
-    void* memory = ::operator new(size, kChunkAlignment, std::nothrow);
+    void* memory = ::operator new(size, alignment_, std::nothrow);
     if (memory == nullptr) return {};
     const std::span<std::byte> chunk{static_cast<std::byte*>(memory), size};
     live_.push_back(chunk);
@@ -69,11 +71,11 @@ class TestChunkSource final : public ChunkSource {
   [[nodiscard]] std::size_t live_chunks() const noexcept { return live_.size(); }
 
  private:
-  static constexpr std::align_val_t kChunkAlignment{alignof(std::max_align_t)};
-  static void free(std::span<std::byte> chunk) noexcept { ::operator delete(chunk.data(), kChunkAlignment); }
+  void free(std::span<std::byte> chunk) const noexcept { ::operator delete(chunk.data(), alignment_); }
 
   std::size_t budget_;
   std::size_t granularity_;
+  std::align_val_t alignment_;
   std::size_t outstanding_ = 0;
   std::size_t releases_ = 0;
   std::size_t bad_releases_ = 0;

@@ -1,0 +1,90 @@
+/// \file
+/// One line of text built without allocating, and written with write(2):
+/// how a malloc shim says anything at all.
+///
+/// printf and iostreams may call malloc (stdio allocates its buffers on
+/// first use), and a shim that prints from inside malloc, or at exit after
+/// the C library has begun to shut down, must not depend on them. A Line
+/// is a fixed array with a length; text that does not fit is cut off.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace heaplab::shim {
+
+/// A line of at most kCapacity characters, built in place.
+class Line {
+ public:
+  /// The most characters a Line holds; more are dropped.
+  static constexpr std::size_t kCapacity = 512;
+
+  /// Appends \p text.
+  Line& operator<<(std::string_view text) noexcept;
+  /// Appends \p value in decimal.
+  Line& operator<<(std::size_t value) noexcept;
+
+  /// The characters so far.
+  [[nodiscard]] std::string_view view() const noexcept { return {chars_, length_}; }
+
+  /// Writes the line to the file descriptor \p fd with write(2), retrying
+  /// after a partial write or a signal, giving up on any other error.
+  void write_to(int fd) const noexcept;
+
+ private:
+  char chars_[kCapacity] = {};  ///< The characters; the first length_ are used.
+  std::size_t length_ = 0;      ///< Characters used. Invariant: <= kCapacity.
+};
+
+/// Standard error as it was when the program started, kept for a line
+/// written at exit.
+///
+/// Some programs close file descriptor 2 before they exit: GNU coreutils
+/// (`ls`, `sort`, ...) close stdout and stderr in an atexit handler, to
+/// catch a failed write, and a library destructor runs after that. So the
+/// file is saved at load time, duplicated to a descriptor of its own, and
+/// identified by device and inode: at exit, fd 2 is used if it is still
+/// that file, else the duplicate if it still is. A descriptor that now
+/// holds another file (a program may reuse either number) is never
+/// written to.
+class SavedStderr {
+ public:
+  /// Duplicates fd 2 (close-on-exec, so that programs this one starts do
+  /// not inherit it) and remembers its file. Does nothing if fd 2 is closed.
+  void save() noexcept;
+  /// Writes \p line to the saved standard error (see the class comment);
+  /// writes nothing if neither descriptor still holds that file.
+  void write(const Line& line) const noexcept;
+
+ private:
+  /// True when the descriptor \p fd holds the saved file.
+  [[nodiscard]] bool holds_saved_file(int fd) const noexcept;
+
+  int duplicate_ = -1;       ///< The duplicate of fd 2, or -1.
+  std::uint64_t device_ = 0;  ///< st_dev of the saved file.
+  std::uint64_t inode_ = 0;   ///< st_ino of the saved file.
+};
+
+/// The numbers of the report a shim writes at exit (HEAPLAB_REPORT=1).
+struct MallocReport {
+  std::string_view name;           ///< The shim's name, e.g. "quick-fit".
+  std::size_t allocations = 0;     ///< Blocks handed out (MallocCounts::allocations).
+  std::size_t frees = 0;           ///< Non-null pointers given back (MallocCounts::frees).
+  std::size_t peak_heap = 0;       ///< HeapStats::high_water.
+  std::size_t peak_requested = 0;  ///< HeapStats::peak_requested.
+};
+
+/// Formats \p report as the one line the tests parse, newline included:
+///
+///     heaplab malloc (quick-fit): 1234 allocations served, 1200 frees, peak heap 1048576 bytes, utilization 63.2%
+///
+/// Utilization is `peak_requested / peak_heap` (the course's definition),
+/// as a percentage rounded to one decimal; 0.0 for a heap never used.
+[[nodiscard]] Line format_report(const MallocReport& report) noexcept;
+
+/// \p numerator / \p denominator as a percentage in tenths, rounded to the
+/// nearest (632 for 63.2%); 0 when \p denominator is 0.
+[[nodiscard]] std::size_t percent_tenths(std::size_t numerator, std::size_t denominator) noexcept;
+
+}  // namespace heaplab::shim
