@@ -2,35 +2,25 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+
+#include "stage1_static_bump/line.hpp"
 
 namespace heaplab {
 namespace {
 
 std::atomic<MisuseHandler> installed_handler{&abort_on_misuse};
 
-/// Appends \p text to the buffer, truncating at its end; returns the new end.
-char* append(char* out, const char* end, std::string_view text) noexcept {
-  for (char c : text) {
-    if (out == end) break;
-    *out++ = c;
-  }
-  return out;
-}
-
-/// Appends \p value as 0x-prefixed hexadecimal, without stdio.
-char* append_hex(char* out, const char* end, std::uintptr_t value) noexcept {
-  char digits[2 * sizeof value];
-  std::size_t count = 0;
-  do {
-    digits[count++] = "0123456789abcdef"[value & 0xf];
-    value >>= 4;
-  } while (value != 0);
-  out = append(out, end, "0x");
-  while (count > 0 && out != end) *out++ = digits[--count];
-  return out;
+/// The report's line, built without allocating (the heap that reported
+/// may be the one malloc itself runs on).
+Line misuse_line(const MisuseReport& report) noexcept {
+  Line line;
+  line << "heaplab: " << to_string(report.kind) << " (";
+  line.append_hex(reinterpret_cast<std::uintptr_t>(report.pointer)) << ") in " << report.where << "\n";
+  return line;
 }
 
 }  // namespace
@@ -48,24 +38,17 @@ std::string_view to_string(Misuse kind) noexcept {
 
 std::string_view format_misuse(const MisuseReport& report, char* buffer,
                                std::size_t size) noexcept {
-  char* out = buffer;
-  const char* end = buffer + size;
-  out = append(out, end, "heaplab: ");
-  out = append(out, end, to_string(report.kind));
-  out = append(out, end, " (");
-  out = append_hex(out, end, reinterpret_cast<std::uintptr_t>(report.pointer));
-  out = append(out, end, ") in ");
-  out = append(out, end, report.where);
-  out = append(out, end, "\n");
-  return {buffer, static_cast<std::size_t>(out - buffer)};
+  const Line line = misuse_line(report);
+  const std::string_view text = line.view();
+  const std::size_t count = std::min(text.size(), size);  // cut off at the buffer's end
+  std::copy_n(text.data(), count, buffer);
+  return {buffer, count};
 }
 
 void abort_on_misuse(const MisuseReport& report) noexcept {
-  char line[256];
-  const std::string_view text = format_misuse(report, line, sizeof line);
   // write(2) is async-signal-safe and never allocates: the heap that reported
   // may be the one malloc itself runs on.
-  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, text.data(), text.size());
+  misuse_line(report).write_to(STDERR_FILENO);
   std::abort();
 }
 

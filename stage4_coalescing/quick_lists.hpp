@@ -127,8 +127,8 @@ class QuickLists {
   /// payload 16-aligned once the first one is.)
   [[nodiscard]] BlockHeader* pop_aligned(std::size_t size, std::size_t align) noexcept {
     if (!has_list(size)) return nullptr;
-    const BlockHeader* const head = lists_[list_for(size)].head;
-    if (head == nullptr || !is_aligned(payload_of(const_cast<BlockHeader*>(head)), align)) return nullptr;
+    BlockHeader* const head = lists_[list_for(size)].head;
+    if (head == nullptr || !is_aligned(payload_of(head), align)) return nullptr;
     return pop(size);
   }
 

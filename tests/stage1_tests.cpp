@@ -32,6 +32,7 @@
 #include "stage1_static_bump/contract.hpp"
 #include "stage1_static_bump/growing_arena.hpp"
 #include "stage1_static_bump/heap_diagram.hpp"
+#include "stage1_static_bump/line.hpp"
 #include "stage1_static_bump/make.hpp"
 #include "stage1_static_bump/misuse.hpp"
 #include "stage1_static_bump/pmr_adapter.hpp"
@@ -1131,6 +1132,21 @@ TEST_CASE("format_misuse truncates at the end of a short buffer") {
       format_misuse({Misuse::double_free, nullptr, "Somewhere::deallocate"}, buffer.data(), offered);
   CHECK(line.size() == offered);
   CHECK(std::all_of(buffer.begin() + offered, buffer.end(), [](char c) { return c == '#'; }));
+}
+
+TEST_CASE("Line appends text, decimal and hexadecimal numbers, and cuts off at its capacity") {
+  heaplab::Line line;
+  line << "n=" << std::size_t{0} << " max=" << std::numeric_limits<std::size_t>::max() << " at ";
+  line.append_hex(0).append_hex(0xdeadbeef);
+  CHECK(line.view() == "n=0 max=18446744073709551615 at 0x00xdeadbeef");
+
+  heaplab::Line full;
+  const std::string long_text(heaplab::Line::kCapacity - 3, 'x');
+  full << long_text << std::size_t{123456};  // only "123" fits
+  CHECK(full.view().size() == heaplab::Line::kCapacity);
+  CHECK(full.view().substr(long_text.size()) == "123");
+  full << "more";
+  CHECK(full.view().size() == heaplab::Line::kCapacity);
 }
 
 TEST_CASE("set_misuse_handler returns the previous handler and nullptr restores the default") {

@@ -133,7 +133,7 @@ bool is_posix_memalign_alignment(std::size_t alignment) noexcept {
 std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
 /// The report line, with the numbers now.
-heaplab::shim::Line report_line() noexcept {
+heaplab::Line report_line() noexcept {
   const Shim& s = shim();
   const heaplab::shim::MallocCounts counts = s.heap.counts();
   const auto heap = s.heap.stats();
@@ -255,7 +255,7 @@ void heaplab_malloc_read_stats(struct heaplab_malloc_stats* stats) noexcept {
 int heaplab_malloc_check(void) noexcept {
   const heaplab::CheckResult result = shim().heap.check();
   if (result) return 1;
-  heaplab::shim::Line line;
+  heaplab::Line line;
   line << "heaplab malloc (" << kShimName << "): check() failed: " << result.failed_invariant << " at offset "
        << result.offset << "\n";
   line.write_to(STDERR_FILENO);

@@ -37,6 +37,7 @@
 #include "stage1_static_bump/contract.hpp"
 #include "stage1_static_bump/synchronized.hpp"
 #include "stage2_free_list/block.hpp"
+#include "stage2_free_list/free_list_allocator.hpp"
 #include "stage4_coalescing/boundary_tags.hpp"
 #include "tools/shim/sized_blocks.hpp"
 
@@ -132,14 +133,13 @@ class MallocHeap {
   /// Returns \p count * \p size zeroed bytes, or nullptr when the product
   /// overflows or cannot be served, like calloc.
   [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept {
-    // count * size must not wrap around: calloc(2^33, 2^33) is a bug, not 0.
-    if (count != 0 && size > kMaxRequest / count) return nullptr;
-    const std::size_t bytes = count * size;
-    void* const p = allocate(bytes);
-    // A reused block holds old data. (A fresh mapping is zero already, but
-    // the contract does not say which blocks are fresh.)
-    if (p != nullptr) std::memset(p, 0, bytes);
-    return p;
+    // Chapter 2's calloc arithmetic, over this heap's allocate() (malloc's
+    // alignment, and the counts); the zeroing runs outside the lock. An
+    // overflow is the caller's to see (NULL, and errno in the C entry
+    // points), not one of the allocator's counters.
+    std::size_t overflows = 0;
+    const auto allocate_bytes = [this](std::size_t bytes) { return allocate(bytes); };
+    return allocate_zeroed_with(count, size, overflows, allocate_bytes);
   }
 
   // [reallocate]

@@ -4,40 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-
 namespace heaplab::shim {
-
-Line& Line::operator<<(std::string_view text) noexcept {
-  const std::size_t room = kCapacity - length_;
-  const std::size_t count = std::min(text.size(), room);
-  std::copy_n(text.data(), count, chars_ + length_);
-  length_ += count;
-  return *this;
-}
-
-Line& Line::operator<<(std::size_t value) noexcept {
-  // Digits come out last first: collect them, then append them reversed.
-  char digits[20];  // 2^64 - 1 has 20 digits
-  std::size_t count = 0;
-  do {
-    digits[count++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  while (count > 0 && length_ < kCapacity) chars_[length_++] = digits[--count];
-  return *this;
-}
-
-void Line::write_to(int fd) const noexcept {
-  std::string_view rest = view();
-  while (!rest.empty()) {
-    const ssize_t written = ::write(fd, rest.data(), rest.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return;
-    rest.remove_prefix(static_cast<std::size_t>(written));
-  }
-}
 
 void SavedStderr::save() noexcept {
   struct stat file {};

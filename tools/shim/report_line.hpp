@@ -1,41 +1,16 @@
 /// \file
-/// One line of text built without allocating, and written with write(2):
-/// how a malloc shim says anything at all.
-///
-/// printf and iostreams may call malloc (stdio allocates its buffers on
-/// first use), and a shim that prints from inside malloc, or at exit after
-/// the C library has begun to shut down, must not depend on them. A Line
-/// is a fixed array with a length; text that does not fit is cut off.
+/// The shim's exit report: the line it writes (built in a heaplab::Line,
+/// chapter 1's allocation-free text, since stdio may call malloc) and
+/// where it writes it, standard error as it was when the program started.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "stage1_static_bump/line.hpp"
+
 namespace heaplab::shim {
-
-/// A line of at most kCapacity characters, built in place.
-class Line {
- public:
-  /// The most characters a Line holds; more are dropped.
-  static constexpr std::size_t kCapacity = 512;
-
-  /// Appends \p text.
-  Line& operator<<(std::string_view text) noexcept;
-  /// Appends \p value in decimal.
-  Line& operator<<(std::size_t value) noexcept;
-
-  /// The characters so far.
-  [[nodiscard]] std::string_view view() const noexcept { return {chars_, length_}; }
-
-  /// Writes the line to the file descriptor \p fd with write(2), retrying
-  /// after a partial write or a signal, giving up on any other error.
-  void write_to(int fd) const noexcept;
-
- private:
-  char chars_[kCapacity] = {};  ///< The characters; the first length_ are used.
-  std::size_t length_ = 0;      ///< Characters used. Invariant: <= kCapacity.
-};
 
 /// Standard error as it was when the program started, kept for a line
 /// written at exit.
