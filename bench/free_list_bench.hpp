@@ -23,10 +23,10 @@
 ///   jump to that.
 /// - Every pointer goes through keep() (rule 1): no allocate + free pair can
 ///   be deleted. keep() also makes every side keep its state in memory
-///   (rule 2). For these allocators that costs nothing extra: none of them
+///   (rule 3). For these allocators that costs nothing extra: none of them
 ///   could keep its state in registers across a call anyway. That is why
-///   the free-list chapters have no "tight loop" rows.
-/// - Pairs time kBatch pairs per iteration (rule 3), and one item is one
+///   the free-list chapters have no rows without the barrier, as chapter 1 has.
+/// - Pairs time kBatch pairs per iteration (rule 4), and one item is one
 ///   block allocated and freed.
 /// - Hole layouts are built before the timed loop. Every timed loop must
 ///   leave the heap's blocks as it found them (no new block, no refused

@@ -98,6 +98,22 @@ bool register_comparisons(std::initializer_list<Comparison> comparisons) {
 
 const std::vector<Comparison>& registered_comparisons() { return registry(); }
 
+std::string interleaved_side(std::string_view benchmark, std::string_view side) {
+  std::string name(benchmark);
+  name += ':';
+  name += side;
+  return name;
+}
+
+void RatioReporter::record(const std::string& name, const Run& run, double ns) {
+  Timing& timing = timings_[name];
+  if (run.run_type == Run::RT_Iteration) {
+    timing.repetitions.push_back(ns);
+  } else if (run.aggregate_name == "median") {
+    timing.median = ns;
+  }
+}
+
 void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
   std::vector<Run> shown;
   for (const Run& run : runs) {
@@ -107,14 +123,15 @@ void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
       continue;
     }
     most_repetitions_ = std::max(most_repetitions_, static_cast<std::size_t>(run.repetitions));
-    Timing& timing = timings_[run.run_name.str()];
-    if (run.run_type == Run::RT_Iteration) {
-      timing.repetitions.push_back(ns_per_item(run));
-      if (run.repetitions <= 1) shown.push_back(run);
-    } else if (run.aggregate_name == "median") {
-      timing.median = ns_per_item(run);
-      shown.push_back(run);
+    record(run.run_name.str(), run, ns_per_item(run));
+    for (const auto& [counter, value] : run.counters) {
+      if (counter.starts_with(kSideCounterPrefix)) {
+        record(interleaved_side(run.run_name.str(), std::string_view(counter).substr(kSideCounterPrefix.size())),
+               run, value.value);
+      }
     }
+    const bool is_median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+    if ((run.run_type == Run::RT_Iteration && run.repetitions <= 1) || is_median) shown.push_back(run);
   }
   // Repeated benchmarks show one line each, their median: the ratio table
   // carries the spread (and --benchmark_out=FILE keeps every line). Their
@@ -191,9 +208,10 @@ void RatioReporter::print_ratio_table() {
   std::ostream& out = GetOutputStream();
   out << "\nRatios (same run)\n\n";
   print_markdown_table(out, rows);
-  out << "\nRatio: per-item CPU time of the first benchmark over the second's";
+  out << "\nRatio: per-item time of the first over the second (a benchmark's CPU time, or\n"
+         "for a side of an interleaved benchmark, benchmark:side, the time of its own turns)";
   if (most_repetitions_ > 1) {
-    out << ", medians of " << most_repetitions_ << " repetitions;\n"
+    out << ";\nmedians of " << most_repetitions_ << " repetitions; "
         << "spread: lowest and highest ratio over the repetitions, paired in run order";
   } else {
     out << ", one repetition\n(--benchmark_repetitions=5 gives medians and a spread)";

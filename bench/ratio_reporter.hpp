@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,11 @@ enum class Goal {
 
 /// One line of the ratio table: how many times longer one operation of
 /// benchmark `slower` takes than one operation of benchmark `faster`.
+///
+/// A name may also be a side of an interleaved benchmark (see
+/// interleaved_side()): `<benchmark>:<side>`. Two sides of the same
+/// interleaved benchmark were measured in turns, slice by slice, so the
+/// machine's noise falls on both alike.
 struct Comparison {
   std::string label;      ///< What is compared, in words.
   std::string slower;     ///< Benchmark name whose per-item time is the numerator.
@@ -44,6 +50,14 @@ bool register_comparisons(std::initializer_list<Comparison> comparisons);
 
 /// Every comparison registered so far, in registration order.
 [[nodiscard]] const std::vector<Comparison>& registered_comparisons();
+
+/// The prefix of the counters by which an interleaved benchmark reports
+/// each side's nanoseconds per item: `ns/<side>`.
+inline constexpr std::string_view kSideCounterPrefix = "ns/";
+
+/// The name under which the ratio table knows side \p side of the
+/// interleaved benchmark \p benchmark: `<benchmark>:<side>`.
+[[nodiscard]] std::string interleaved_side(std::string_view benchmark, std::string_view side);
 
 /// Google Benchmark's console table, followed by the "Ratios (same run)"
 /// table of every registered comparison.
@@ -70,7 +84,10 @@ class RatioReporter final : public benchmark::ConsoleReporter {
   [[nodiscard]] bool any_errors() const noexcept { return any_errors_; }
 
  private:
-  /// What one benchmark measured: nanoseconds per item.
+  /// Keeps \p ns under \p name: one repetition's value, or the median.
+  void record(const std::string& name, const Run& run, double ns);
+
+  /// What one benchmark (or one side of one) measured: nanoseconds per item.
   struct Timing {
     std::vector<double> repetitions;  ///< One value per repetition, in run order.
     double median = 0.0;              ///< The "median" aggregate, when repetitions ran.

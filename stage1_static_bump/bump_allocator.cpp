@@ -40,29 +40,23 @@ void BumpAllocator::deallocate(void* p) noexcept {
   }
 }
 
-void BumpAllocator::reset() noexcept {
-  lifetime_.before_release(used(), live_.requested, live_.allocations);
-  live_ = {begin_, 0, 0};
-  ++resets_;
-  poison_unused();
-}
-
 BumpAllocator::Marker BumpAllocator::mark() const noexcept {
-  return {this, used(), live_.requested, live_.allocations, resets_};
+  return {this, used(), requested_bytes(), live_.allocations, resets_};
 }
 
 void BumpAllocator::rewind(const Marker& marker) noexcept {
   // A marker can only take us back in time, within the same reset epoch.
   const bool from_our_past = marker.owner == this && marker.resets == resets_ &&
-                             marker.offset <= used() && marker.requested <= live_.requested &&
+                             marker.offset <= used() && marker.requested <= marker.offset &&
+                             marker.requested <= requested_bytes() &&
                              marker.live_allocations <= live_.allocations;
   if (!from_our_past) {
     report_misuse({Misuse::bad_marker, begin_ + std::min(marker.offset, region().size()),
                    "BumpAllocator::rewind"});
     return;
   }
-  lifetime_.before_release(used(), live_.requested, live_.allocations - marker.live_allocations);
-  live_ = {begin_ + marker.offset, marker.requested, marker.live_allocations};
+  lifetime_.before_release(used(), requested_bytes(), live_.allocations - marker.live_allocations);
+  live_ = {begin_ + marker.offset, marker.offset - marker.requested, marker.live_allocations};
   poison_unused();
 }
 
@@ -70,8 +64,8 @@ HeapStats BumpAllocator::live_stats() const noexcept {
   HeapStats s;
   s.capacity = region().size();
   s.used = used();
-  s.requested = live_.requested;
-  s.padding = used() - live_.requested;
+  s.requested = requested_bytes();
+  s.padding = live_.padding;
   s.live_allocations = live_.allocations;
   s.exhausted = exhausted_;
   s.rejected = rejected_;
@@ -81,7 +75,9 @@ HeapStats BumpAllocator::live_stats() const noexcept {
 HeapStats BumpAllocator::stats() const noexcept { return lifetime_.complete(live_stats()); }
 
 CheckResult BumpAllocator::check() const noexcept {
-  return check_bump_heap({begin_, live_.next, end_, live_.requested, live_.allocations});
+  // A padding count larger than the heap wraps requested_bytes() around to
+  // a huge number, which the "requested <= used" invariant then reports.
+  return check_bump_heap({begin_, live_.next, end_, requested_bytes(), live_.allocations});
 }
 
 // [check]

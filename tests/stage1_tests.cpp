@@ -442,6 +442,13 @@ TEST_CASE("a bad marker reaches the misuse handler and changes nothing") {
     bad = heap.mark();
     heap.rewind(outer);
   }
+  SUBCASE("a marker claiming more requested bytes than its position holds") {
+    REQUIRE(heap.allocate(40) != nullptr);
+    bad = heap.mark();
+    bad.offset = 16;     // a real past position ...
+    bad.requested = 24;  // ... that cannot hold 24 requested bytes
+    REQUIRE(bad.requested <= heap.stats().requested);  // so only this field is wrong
+  }
 
   const HeapStats before = heap.stats();
   heap.rewind(bad);
