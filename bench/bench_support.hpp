@@ -100,6 +100,8 @@ inline constexpr std::size_t kSharedBufferSize = std::size_t{32} * 1024;
 ///
 /// Each side's time per item is reported as the counter `ns/<side>`,
 /// which the ratio table knows as `<benchmark>:<side>` (ratio_reporter.hpp).
+/// The benchmark's own time, in Google Benchmark's table, covers every
+/// side's turns together and means nothing alone.
 template <std::size_t Sides>
 class Interleaved {
  public:
@@ -115,6 +117,7 @@ class Interleaved {
   void take_turns(Work&&... work) {
     for (std::size_t k = 0; k < Sides; ++k) {
       const std::size_t side = (first_ + k) % Sides;
+      // Runs the one piece of work whose position in the pack is `side`.
       std::size_t index = 0;
       ((index++ == side ? time_turn(side, work) : void()), ...);
     }
@@ -133,6 +136,7 @@ class Interleaved {
   }
 
  private:
+  /// Runs \p work and adds the time it took to side \p side.
   template <class Work>
   [[gnu::always_inline]] void time_turn(std::size_t side, Work& work) {
     const auto start = std::chrono::steady_clock::now();
