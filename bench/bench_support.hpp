@@ -92,11 +92,10 @@ inline constexpr std::size_t kSharedBufferSize = std::size_t{32} * 1024;
 /// Separate benchmarks run seconds apart, and on a shared machine a burst
 /// of noise that lasts a second lands on one of them only: two contenders
 /// a tenth apart then came out anywhere from 0.75x to 1.6x (chapter 1,
-/// "Measurements"). Taking turns a few
-/// microseconds long, in an order that rotates every iteration, puts the
-/// same noise on every side. Each turn is timed with `steady_clock`; the
-/// turns are long enough (microseconds) that the clock's own cost is
-/// small, and it is the same for every side.
+/// "Measurements"). Taking turns a few microseconds long, in an order that
+/// rotates every iteration, puts the same noise on every side. Each turn
+/// is timed with `steady_clock`; the turns are long enough that the
+/// clock's own cost is small, and it is the same for every side.
 ///
 /// Each side's time per item is reported as the counter `ns/<side>`,
 /// which the ratio table knows as `<benchmark>:<side>` (ratio_reporter.hpp).

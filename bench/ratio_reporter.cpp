@@ -125,10 +125,9 @@ void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
     most_repetitions_ = std::max(most_repetitions_, static_cast<std::size_t>(run.repetitions));
     record(run.run_name.str(), run, ns_per_item(run));
     for (const auto& [counter, value] : run.counters) {
-      if (counter.starts_with(kSideCounterPrefix)) {
-        record(interleaved_side(run.run_name.str(), std::string_view(counter).substr(kSideCounterPrefix.size())),
-               run, value.value);
-      }
+      if (!counter.starts_with(kSideCounterPrefix)) continue;
+      const std::string_view side = std::string_view(counter).substr(kSideCounterPrefix.size());
+      record(interleaved_side(run.run_name.str(), side), run, value.value);
     }
     const bool is_median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
     if ((run.run_type == Run::RT_Iteration && run.repetitions <= 1) || is_median) shown.push_back(run);

@@ -35,10 +35,10 @@
 //   store-to-load forwarding, which moves with where the compiler happened
 //   to put the pointer, not with the allocator's code (chapter 1,
 //   "Measurements"). It judges nothing.
-// - The sides that are not stage 1 build the typed objects with build(),
-//   build_array() and build_string() below: line for line what make.hpp
-//   does, so every side does the same payload work (zeroing the ints,
-//   copying the characters).
+// - The sides that are not stage 1 build the typed objects with Mirror
+//   below: line for line what make.hpp does, so every side does the same
+//   payload work (zeroing the ints, copying the characters). The stress
+//   round is written once (build_round()) for every side.
 // - The stress round also runs on the raw bump: the round's floor, which no
 //   bump allocator can beat, measured in the same turns.
 //
@@ -161,47 +161,95 @@ struct RawBump {
   void reset() noexcept { next = begin; }
 };
 
-// The payload work of the sides that are not stage 1: line for line what
-// make.hpp does, over memory from \p get (a callable taking a size and an
-// alignment), so every side does the same work on its blocks.
+// Every side builds its typed objects through a maker with three members,
+// object<T>(args...), array<T>(count) and string(text), each returning the
+// new object's pointer, or null if the allocator refused. Stage 1's maker
+// is make.hpp itself; the other sides' is Mirror: line for line what
+// make.hpp does, over memory from a callable, so every side does the same
+// payload work on its blocks (zeroing the ints, copying the characters).
 
-template <class T, class Get, class... Args>
-[[gnu::always_inline]] inline T* build(Get&& get, Args&&... args) noexcept {
-  void* memory = get(sizeof(T), alignof(T));
-  if (memory == nullptr) return nullptr;
-  return ::new (memory) T(std::forward<Args>(args)...);
-}
+/// make.hpp's helpers over a stage-1 heap.
+struct Stage1Maker {
+  BumpAllocator& heap;  ///< Where the objects go.
 
-template <class T, class Get>
-[[gnu::always_inline]] inline T* build_array(Get&& get, std::size_t count) noexcept {
-  if (count > heaplab::kMaxRequest / sizeof(T)) return nullptr;
-  void* memory = get(count * sizeof(T), alignof(T));
-  if (memory == nullptr) return nullptr;
-  T* first = static_cast<T*>(memory);
-  for (std::size_t i = 0; i < count; ++i) ::new (first + i) T();
-  return first;
-}
+  template <class T, class... Args>
+  [[gnu::always_inline]] T* object(Args&&... args) const {
+    return heaplab::make<T>(heap, std::forward<Args>(args)...);
+  }
+  template <class T>
+  [[gnu::always_inline]] T* array(std::size_t count) const noexcept {
+    return heaplab::make_array<T>(heap, count).data();
+  }
+  [[gnu::always_inline]] const char* string(std::string_view text) const noexcept {
+    return heaplab::make_string(heap, text).data();
+  }
+};
 
+/// make.hpp's helpers, line for line, over memory from a `Get`: a callable
+/// taking a size and an alignment.
 template <class Get>
-[[gnu::always_inline]] inline char* build_string(Get&& get, std::string_view text) noexcept {
-  if (text.size() >= heaplab::kMaxRequest) return nullptr;
-  auto* copy = static_cast<char*>(get(text.size() + 1, alignof(char)));
-  if (copy == nullptr) return nullptr;
-  if (!text.empty()) std::memcpy(copy, text.data(), text.size());
-  copy[text.size()] = '\0';
-  return copy;
+struct Mirror {
+  Get get;  ///< Where the memory comes from.
+
+  template <class T, class... Args>
+  [[gnu::always_inline]] T* object(Args&&... args) const noexcept {
+    void* memory = get(sizeof(T), alignof(T));
+    if (memory == nullptr) return nullptr;
+    return ::new (memory) T(std::forward<Args>(args)...);
+  }
+  template <class T>
+  [[gnu::always_inline]] T* array(std::size_t count) const noexcept {
+    if (count > heaplab::kMaxRequest / sizeof(T)) return nullptr;
+    void* memory = get(count * sizeof(T), alignof(T));
+    if (memory == nullptr) return nullptr;
+    T* first = static_cast<T*>(memory);
+    for (std::size_t i = 0; i < count; ++i) ::new (first + i) T();
+    return first;
+  }
+  [[gnu::always_inline]] const char* string(std::string_view text) const noexcept {
+    if (text.size() >= heaplab::kMaxRequest) return nullptr;
+    auto* copy = static_cast<char*>(get(text.size() + 1, alignof(char)));
+    if (copy == nullptr) return nullptr;
+    if (!text.empty()) std::memcpy(copy, text.data(), text.size());
+    copy[text.size()] = '\0';
+    return copy;
+  }
+};
+
+/// glibc's memory for Mirror: every block from std::malloc (whose 16-byte
+/// alignment covers every type here).
+struct FromMalloc {
+  void* operator()(std::size_t size, std::size_t /*align*/) const noexcept { return std::malloc(size); }
+};
+
+/// The glibc side's maker.
+constexpr Mirror<FromMalloc> kGlibc{};
+
+/// A maker over the raw bump \p bump.
+[[nodiscard]] auto raw_bump_maker(RawBump& bump) noexcept {
+  const auto get = [&bump](std::size_t size, std::size_t /*align: at most 8 here*/) { return bump.allocate(size); };
+  return Mirror<decltype(get)>{get};
 }
 
-/// glibc's side of build(): every block from std::malloc.
-void* from_malloc(std::size_t size, std::size_t /*align: malloc's 16 covers every type here*/) noexcept {
-  return std::malloc(size);
-}
+/// How a benchmark observes each pointer it gets.
+enum class Observe {
+  pointer,        ///< keep_pointer_only(): as a program uses the pointer (judged).
+  with_barrier,   ///< keep(): a full compiler barrier after every allocation.
+};
 
-/// Observes \p p (rule 1) and says whether the allocator served it.
-[[gnu::always_inline]] inline bool served(const void* p) noexcept {
-  keep_pointer_only(p);
+/// Observes \p p as \p how says; true if \p p is a block.
+template <Observe how>
+[[gnu::always_inline]] inline bool observe(const void* const p) noexcept {
+  if constexpr (how == Observe::pointer) {
+    keep_pointer_only(p);
+  } else {
+    heaplab::bench::keep(p);
+  }
   return p != nullptr;
 }
+
+/// Observes \p p as the judged rows do (rule 1); true if \p p is a block.
+[[gnu::always_inline]] inline bool served(const void* p) noexcept { return observe<Observe::pointer>(p); }
 
 /// Marks the run as broken if \p heap refused anything: the loop would then
 /// have timed refusals, not allocations. Checked after the timed loop.
@@ -222,23 +270,6 @@ void expect_all_served(benchmark::State& state, bool all_served) {
 // Measured twice: as the targets are judged (every pointer observed with
 // keep_pointer_only()), and with a full barrier after every allocation.
 
-/// How a benchmark observes each pointer it gets.
-enum class Observe {
-  pointer,        ///< keep_pointer_only(): as a program uses the pointer (judged).
-  with_barrier,   ///< keep(): a full compiler barrier after every allocation.
-};
-
-/// Observes \p p as \p how says; true if \p p is a block.
-template <Observe how>
-[[gnu::always_inline]] inline bool observe(const void* const p) noexcept {
-  if constexpr (how == Observe::pointer) {
-    keep_pointer_only(p);
-  } else {
-    heaplab::bench::keep(p);
-  }
-  return p != nullptr;
-}
-
 /// Allocates kBatch blocks of kSmall bytes from \p allocate, observing each;
 /// stops at the first refusal. True if all were served.
 ///
@@ -248,7 +279,7 @@ template <Observe how>
 ///   latch, and GCC 12's -O3 path splitting then duplicates that latch into
 ///   a loop with four taken branches per allocation for stage 1 (whose
 ///   refused path counts the refusal) and one for the raw bump: a two- to
-///   threefold "difference" made by the benchmark's loop, not by the
+///   fourfold "difference" made by the benchmark's loop, not by the
 ///   allocators (-fno-split-paths removes it).
 /// - It is unrolled 8 times, for every contender, so that neither the
 ///   loop's own counter and branch nor where a one-cycle loop happens to
@@ -277,7 +308,8 @@ template <Observe how>
 }
 
 /// Batches per turn of an interleaved benchmark: a turn of the fastest
-/// side then lasts a few microseconds, a thousand times the clock's cost.
+/// side then lasts a few microseconds, over a hundred times the clock's
+/// cost.
 constexpr int kBatchesPerTurn = 8;
 
 /// The four single-allocation contenders, measured in turns (Interleaved):
@@ -297,7 +329,9 @@ void single_allocations(benchmark::State& state) {
                                                 std::pmr::null_memory_resource());
   std::pmr::memory_resource* resource = &monotonic;
   // Forget which resource this is, as any code handed a memory_resource*
-  // must: every allocate() is then a virtual call, never devirtualised.
+  // must: every allocate() is then a virtual call. (GCC guesses the target
+  // and inlines it behind a test of the vtable entry, as it may for any
+  // caller; the resource's state stays behind the pointer.)
   benchmark::DoNotOptimize(resource);
 
   bool all_served = true;
@@ -401,10 +435,10 @@ void time_glibc_objects(benchmark::State& state, int count, MakeOne&& make_one) 
   bool all_served = true;
   for (auto _ : state) {
     for (int i = 0; i < count; ++i) {
-      void* object = make_one();
+      const void* object = make_one();
       all_served &= served(object);
       observe_memory();
-      std::free(object);
+      std::free(const_cast<void*>(object));
     }
   }
   count_items(state, count);
@@ -416,7 +450,7 @@ void stage1_make_object(benchmark::State& state) {
 }
 
 void glibc_make_object(benchmark::State& state) {
-  time_glibc_objects(state, kObjectBatch, [] { return build<Point>(from_malloc, 1.0, 2.0); });
+  time_glibc_objects(state, kObjectBatch, [] { return kGlibc.object<Point>(1.0, 2.0); });
 }
 
 void stage1_make_slice(benchmark::State& state) {
@@ -425,7 +459,7 @@ void stage1_make_slice(benchmark::State& state) {
 }
 
 void glibc_make_slice(benchmark::State& state) {
-  time_glibc_objects(state, kSliceBatch, [] { return build_array<int>(from_malloc, kSliceLength); });
+  time_glibc_objects(state, kSliceBatch, [] { return kGlibc.array<int>(kSliceLength); });
 }
 
 void stage1_make_string(benchmark::State& state) {
@@ -434,7 +468,7 @@ void stage1_make_string(benchmark::State& state) {
 }
 
 void glibc_make_string(benchmark::State& state) {
-  time_glibc_objects(state, kStringBatch, [] { return build_string(from_malloc, kText32); });
+  time_glibc_objects(state, kStringBatch, [] { return kGlibc.string(kText32); });
 }
 
 // ---------------------------------------------------------------------------
@@ -443,21 +477,7 @@ void glibc_make_string(benchmark::State& state) {
 // together and observed; then the bump heaps reset, and glibc frees each
 // one.
 
-/// One round on stage 1, through make.hpp. True if every object was served.
-bool stage1_stress_round(BumpAllocator& heap) {
-  using heaplab::make;
-  const bool all_served =
-      served(make<int>(heap, 42)) && served(make<double>(heap, 3.25)) &&
-      served(make<std::int64_t>(heap, std::int64_t{1} << 40)) && served(make<bool>(heap, true)) &&
-      served(make<Point>(heap, 1.0, 2.0)) &&
-      served(make<Account>(heap, std::int64_t{7}, 99.5, std::int32_t{3})) &&
-      served(heaplab::make_array<int>(heap, kSliceLength).data()) &&
-      served(heaplab::make_string(heap, kText32).data());
-  observe_memory();
-  return all_served;
-}
-
-/// The objects of one round, built by \p get; null where \p get refused.
+/// The objects of one round; null where the allocator refused.
 struct RoundObjects {
   int* number;
   double* real;
@@ -466,20 +486,23 @@ struct RoundObjects {
   Point* point;
   Account* account;
   int* slice;
-  char* text;
+  const char* text;
 };
 
-/// One round's objects from \p get, each observed, then all their
-/// contents observed. A round stops building at the first refusal.
-template <class Get>
-[[gnu::always_inline]] inline RoundObjects build_round(Get&& get, bool& all_served) noexcept {
+/// One round's objects from \p make (a maker: Stage1Maker or Mirror), each
+/// observed, then all their contents observed. A round stops building at
+/// the first refusal; \p all_served says whether it got that far.
+template <class Maker>
+[[gnu::always_inline]] inline RoundObjects build_round(const Maker& make, bool& all_served) {
   RoundObjects round{};
-  all_served = served(round.number = build<int>(get, 42)) && served(round.real = build<double>(get, 3.25)) &&
-               served(round.big = build<std::int64_t>(get, std::int64_t{1} << 40)) &&
-               served(round.flag = build<bool>(get, true)) && served(round.point = build<Point>(get, 1.0, 2.0)) &&
-               served(round.account = build<Account>(get, std::int64_t{7}, 99.5, std::int32_t{3})) &&
-               served(round.slice = build_array<int>(get, kSliceLength)) &&
-               served(round.text = build_string(get, kText32));
+  all_served = served(round.number = make.template object<int>(42)) &&
+               served(round.real = make.template object<double>(3.25)) &&
+               served(round.big = make.template object<std::int64_t>(std::int64_t{1} << 40)) &&
+               served(round.flag = make.template object<bool>(true)) &&
+               served(round.point = make.template object<Point>(1.0, 2.0)) &&
+               served(round.account = make.template object<Account>(std::int64_t{7}, 99.5, std::int32_t{3})) &&
+               served(round.slice = make.template array<int>(kSliceLength)) &&
+               served(round.text = make.string(kText32));
   observe_memory();
   return round;
 }
@@ -492,7 +515,7 @@ constexpr int kRoundsPerTurn = 64;
 /// True if every object was served.
 bool glibc_stress_round() noexcept {
   bool served = false;
-  const RoundObjects round = build_round(from_malloc, served);
+  const RoundObjects round = build_round(kGlibc, served);
   // free(nullptr) does nothing, so a partly built round frees cleanly.
   std::free(round.number);
   std::free(round.real);
@@ -501,7 +524,7 @@ bool glibc_stress_round() noexcept {
   std::free(round.point);
   std::free(round.account);
   std::free(round.slice);
-  std::free(round.text);
+  std::free(const_cast<char*>(round.text));
   return served;
 }
 
@@ -523,14 +546,15 @@ void stress(benchmark::State& state) {
         [&] {
           rounds([&] {
             bool served = false;
-            build_round([&](std::size_t size, std::size_t) { return bump.allocate(size); }, served);
+            build_round(raw_bump_maker(bump), served);
             bump.reset();
             return served;
           });
         },
         [&] {
           rounds([&] {
-            const bool served = stage1_stress_round(heap);
+            bool served = false;
+            build_round(Stage1Maker{heap}, served);
             heap.reset();
             return served;
           });
