@@ -25,7 +25,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 
 namespace {
 
@@ -67,7 +67,7 @@ void count_pairs(const char* name, Allocate allocate, Release release) {
   CALLGRIND_DUMP_STATS_AT(name);
 }
 
-/// Counts the pairs of a CoalescingAllocator \p Allocator, on a fresh
+/// Counts the pairs of one of chapter 5's allocators, \p Allocator, on a fresh
 /// region, as the part \p name. False when its heap then fails check().
 template <class Allocator>
 bool count_ours(const char* name) {

@@ -1,8 +1,8 @@
-// Chapter 4 benchmarks: the coalescing allocators next to glibc malloc and
-// std::pmr's pool, side by side in one run. The contenders are the
-// chapter's last step, segregated fits (segregated_fit), the same with
-// quick lists in front (quick_fit, quick_lists.hpp), and for contrast
-// its first step, boundary tags with first fit over one LIFO list
+// Chapters 4 and 5 benchmarks: the coalescing allocators next to glibc
+// malloc and std::pmr's pool, side by side in one run. The contenders are
+// chapter 5's allocators, segregated fits (segregated_fit) and the same
+// with quick lists in front (quick_fit, quick_fit.hpp), and for contrast
+// chapter 4's first step, boundary tags with first fit over one LIFO list
 // (coalesce_first_fit), the same with footer elision (coalesce_elided) and
 // with deferred coalescing (coalesce_deferred).
 //
@@ -52,6 +52,9 @@
 #include "bench/ratio_reporter.hpp"
 #include "bench/trace_bench.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage4_coalescing/deferred_coalescing.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 #include "tools/lab/lab_allocators.hpp"
 #include "tools/lab/replay.hpp"
 

@@ -100,12 +100,18 @@ class LifetimeStats {
 struct CheckResult {
   std::string_view failed_invariant;  ///< Empty when every invariant holds.
   std::size_t offset = 0;             ///< Byte offset (from the region start) of the failure.
+  std::size_t region = 0;             ///< Which region the offset is in (as BlockView::region); 0 for single-region heaps.
 
   /// A passing result.
   static constexpr CheckResult pass() noexcept { return {}; }
-  /// A failing result naming \p invariant at byte \p at.
-  static constexpr CheckResult fail(std::string_view invariant, std::size_t at) noexcept {
-    return {invariant, at};
+  /// A failing result naming \p invariant at byte \p at of region \p in.
+  static constexpr CheckResult fail(std::string_view invariant, std::size_t at, std::size_t in = 0) noexcept {
+    return {invariant, at, in};
+  }
+  /// This result, moved to region \p in (a layer with several regions
+  /// says which one a region's own check() was about).
+  [[nodiscard]] constexpr CheckResult in_region(std::size_t in) const noexcept {
+    return {failed_invariant, offset, in};
   }
   /// True when every invariant holds.
   [[nodiscard]] constexpr bool ok() const noexcept { return failed_invariant.empty(); }

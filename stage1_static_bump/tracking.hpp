@@ -18,7 +18,7 @@
 ///   (the asan preset). A bad access is reported as "use-after-poison".
 /// - Valgrind's memcheck, when the build defines `HEAPLAB_TRACK_VALGRIND`.
 ///   It is opt-in because a client request costs a few instructions even
-///   outside Valgrind, and chapter 4's instruction counts (callgrind) must
+///   outside Valgrind, and chapter 5's instruction counts (callgrind) must
 ///   measure the allocator, not its tracking. A bad access is reported as an
 ///   "Invalid read" or "Invalid write".
 /// - Otherwise nothing: both verbs are empty inline functions that compile
@@ -38,8 +38,8 @@
 ///   ExplicitFreeList::insert());
 /// - chapter 3: nothing new: what a split leaves free was poisoned already;
 /// - chapter 4: a block is poisoned whenever it goes on a free list, which
-///   every free block does after each merge or split, and whenever it is
-///   parked on a quick list (and exposed when it leaves one); footers and
+///   every free block does after each merge or split; chapter 5: whenever
+///   it is parked on a quick list (and exposed when it leaves one); footers and
 ///   the epilogue are exposed just before they are written; a block that
 ///   grows in place exposes the bytes it gained. Mapped large blocks are
 ///   unmapped on free: nothing to poison.

@@ -162,7 +162,7 @@ inline void mark_free(BlockHeader& header) noexcept {
 
 /// Bytes at the start of a free block's payload that stay accessible under
 /// tracking: the free-list links kept there (one in chapters 2 and 3, two
-/// in chapter 4, one on chapter 4's quick lists).
+/// in chapter 4, one on chapter 5's quick lists).
 inline constexpr std::size_t kFreeLinkBytes = 2 * sizeof(void*);
 /// Bytes at the end of a free block that stay accessible under tracking:
 /// chapter 4 keeps a free block's footer there.

@@ -35,9 +35,6 @@ namespace heaplab {
 /// The free blocks of a BlockHeap, linked LIFO through their payloads.
 class ExplicitFreeList {
  public:
-  /// The name the allocator built on this list goes by.
-  static constexpr std::string_view kAllocatorName = "ExplicitListAllocator";
-
   /// Links the free block \p block in at the head.
   void insert(BlockHeader& block) noexcept {
     track::expose(payload_of(&block), sizeof(Link));  // it may lie in poisoned memory (tracking.hpp)

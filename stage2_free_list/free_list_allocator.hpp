@@ -15,6 +15,7 @@
 /// - ImplicitListAllocator walks every block by size (ImplicitFreeList).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <span>
@@ -49,6 +50,35 @@ struct FreeListStats : HeapStats {
   }
 };
 
+/// The live numbers of a heap of blocks, kept by every hand-out and free,
+/// which check() compares with a walk (BlockCensus). Chapter 4's
+/// allocators keep the same three.
+struct LiveBlocks {
+  std::size_t allocated_blocks = 0;  ///< Blocks handed out.
+  std::size_t requested = 0;         ///< Requested bytes of those blocks.
+  std::size_t payload_bytes = 0;     ///< Payload capacity of those blocks.
+
+  /// Counts in a block handed out for \p requested_bytes, whose payload
+  /// holds \p capacity bytes.
+  void count_in(std::size_t requested_bytes, std::size_t capacity) noexcept {
+    ++allocated_blocks;
+    requested += requested_bytes;
+    payload_bytes += capacity;
+  }
+  /// Counts out a block that was handed out for \p requested_bytes, whose
+  /// payload holds \p capacity bytes.
+  void count_out(std::size_t requested_bytes, std::size_t capacity) noexcept {
+    --allocated_blocks;
+    requested -= requested_bytes;
+    payload_bytes -= capacity;
+  }
+  /// True when these numbers are what a walk of the allocated blocks found.
+  [[nodiscard]] bool agree_with(const BlockCensus& census) const noexcept {
+    return census.allocated_blocks == allocated_blocks && census.requested == requested &&
+           census.payload_bytes == payload_bytes;
+  }
+};
+
 /// The numbers of a free-list allocator that only ever grow, kept by
 /// every operation; chapter 4's allocator keeps them too, and a few more.
 struct FreeListLifetime {
@@ -58,6 +88,17 @@ struct FreeListLifetime {
   std::size_t rejected = 0;        ///< Requests refused for a bad size or alignment.
   std::size_t searches = 0;        ///< Free-block searches.
   std::size_t blocks_visited = 0;  ///< Blocks those searches looked at.
+
+  /// Counts one successful allocation, after which \p live_requested
+  /// bytes are requested.
+  void note_allocation(std::size_t live_requested) noexcept {
+    ++allocations;
+    note_requested(live_requested);
+  }
+  /// Folds \p live_requested, the bytes now requested, into the peak.
+  void note_requested(std::size_t live_requested) noexcept {
+    peak_requested = std::max(peak_requested, live_requested);
+  }
 
   /// Copies these counters into their fields of \p stats.
   void fill(FreeListStats& stats) const noexcept {
@@ -88,6 +129,35 @@ template <class Allocate>
   if (p != nullptr) std::memset(p, 0, bytes);
   return p;
 }
+
+// [resize_or_move]
+/// realloc's rule, written once for every allocator from chapter 2 on. The
+/// allocated \p block (its pointer already checked, the request already
+/// valid) stays where it is when its payload is aligned to \p align and
+/// \p resize_in_place (a callable taking the block and \p size) makes it
+/// hold \p size bytes: only its request changes. Otherwise it moves:
+/// \p allocate (taking the size and the alignment) first, so that a failure
+/// leaves the old block intact, copy what both blocks hold, then
+/// \p release the old block. Chapter 2 resizes in place only when the
+/// payload is already large enough; chapter 4 grows into a free neighbour.
+template <class ResizeInPlace, class Allocate, class Release>
+[[nodiscard]] void* resize_or_move(BlockHeader& block, std::size_t size, std::size_t align, LiveBlocks& live,
+                                   FreeListLifetime& lifetime, ResizeInPlace resize_in_place,
+                                   Allocate allocate, Release release) noexcept {
+  void* const p = payload_of(&block);
+  if (is_aligned(p, align) && resize_in_place(block, size)) {
+    live.requested = live.requested - block.requested + size;
+    lifetime.note_requested(live.requested);
+    block.requested = size;
+    return p;
+  }
+  void* const moved = allocate(size, align);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, p, std::min(block.requested, size));
+  release(block);
+  return moved;
+}
+// [resize_or_move]
 
 /// A free-list allocator over a BlockHeap; \p FreeBlocks is the free list
 /// (ExplicitFreeList or ImplicitFreeList).
@@ -153,13 +223,6 @@ class FreeListAllocator {
   [[nodiscard]] const FreeBlocks& free_list() const noexcept { return free_; }
 
  private:
-  /// The live numbers, kept up to date by every operation; check()
-  /// compares them with a walk.
-  struct LiveCounts {
-    std::size_t allocated_blocks = 0;  ///< Blocks handed out.
-    std::size_t requested = 0;         ///< Requested bytes of those blocks.
-    std::size_t payload_bytes = 0;     ///< Payload capacity of those blocks.
-  };
   /// Finds a free block for the request, or carves one; null if neither works.
   BlockHeader* find_block(std::size_t size, std::size_t align) noexcept;
   /// Takes a free block that fits off the free list (or null).
@@ -173,7 +236,7 @@ class FreeListAllocator {
 
   BlockHeap heap_;           ///< The blocks and the break.
   FreeBlocks free_;          ///< The free blocks and their tally. Invariant: exactly the blocks not marked allocated.
-  LiveCounts live_;          ///< Invariant: equal to a census of heap_'s allocated blocks (see check()).
+  LiveBlocks live_;          ///< Invariant: equal to a census of heap_'s allocated blocks (see check()).
   FreeListLifetime lifetime_;  ///< Never decrease.
 };
 

@@ -55,11 +55,8 @@ BlockHeader* FreeListAllocator<FreeBlocks>::carve_block(std::size_t size, std::s
 template <class FreeBlocks>
 void* FreeListAllocator<FreeBlocks>::hand_out(BlockHeader& block, std::size_t size) noexcept {
   mark_allocated(block, size);
-  ++live_.allocated_blocks;
-  live_.requested += size;
-  live_.payload_bytes += payload_capacity(block);
-  ++lifetime_.allocations;
-  lifetime_.peak_requested = std::max(lifetime_.peak_requested, live_.requested);
+  live_.count_in(size, payload_capacity(block));
+  lifetime_.note_allocation(live_.requested);
   return payload_of(&block);
 }
 
@@ -74,9 +71,7 @@ void FreeListAllocator<FreeBlocks>::deallocate(void* p) noexcept {
 
 template <class FreeBlocks>
 void FreeListAllocator<FreeBlocks>::release(BlockHeader& block) noexcept {
-  --live_.allocated_blocks;
-  live_.requested -= block.requested;
-  live_.payload_bytes -= payload_capacity(block);
+  live_.count_out(block.requested, payload_capacity(block));
   mark_free(block);
   free_.insert(block);
   poison_free_payload(block);  // a use after free is reported (tracking.hpp)
@@ -93,19 +88,11 @@ void* FreeListAllocator<FreeBlocks>::reallocate(void* p, std::size_t size, std::
     ++lifetime_.rejected;
     return nullptr;
   }
-  // Big enough and aligned enough already: only the request changes.
-  if (size <= payload_capacity(*block) && is_aligned(p, align)) {
-    live_.requested = live_.requested - block->requested + size;
-    lifetime_.peak_requested = std::max(lifetime_.peak_requested, live_.requested);
-    block->requested = size;
-    return p;
-  }
-  // Move: allocate first, so that a failure leaves the old block intact.
-  void* const moved = allocate(size, align);
-  if (moved == nullptr) return nullptr;
-  std::memcpy(moved, p, std::min(block->requested, size));
-  release(*block);
-  return moved;
+  // Chapter 2 resizes in place only when the payload is already big enough.
+  const auto big_enough = [](BlockHeader& b, std::size_t bytes) { return bytes <= payload_capacity(b); };
+  const auto allocate_moved = [this](std::size_t bytes, std::size_t a) { return allocate(bytes, a); };
+  const auto release_old = [this](BlockHeader& b) { release(b); };
+  return resize_or_move(*block, size, align, live_, lifetime_, big_enough, allocate_moved, release_old);
 }
 // [reallocate]
 
@@ -145,10 +132,7 @@ CheckResult FreeListAllocator<FreeBlocks>::check() const noexcept {
   if (const CheckResult blocks = heap_.check(census); !blocks) return blocks;
   if (const CheckResult list = free_.check(heap_, census.free_blocks); !list) return list;
   // The counters kept on the way must match what the walk found.
-  const bool stats_agree = census.allocated_blocks == live_.allocated_blocks &&
-                           census.requested == live_.requested &&
-                           census.payload_bytes == live_.payload_bytes &&
-                           census.free_blocks == free_.tally().blocks &&
+  const bool stats_agree = live_.agree_with(census) && census.free_blocks == free_.tally().blocks &&
                            census.free_bytes == free_.tally().bytes;
   if (!stats_agree) return CheckResult::fail("stats agree with the walk", heap_.used());
   return CheckResult::pass();

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <cstddef>
-#include <string_view>
 
 #include "stage1_static_bump/contract.hpp"
 #include "stage2_free_list/block.hpp"
@@ -28,9 +27,6 @@ namespace heaplab {
 /// The free blocks of a BlockHeap, found by walking every block.
 class ImplicitFreeList {
  public:
-  /// The name the allocator built on this list goes by.
-  static constexpr std::string_view kAllocatorName = "ImplicitListAllocator";
-
   /// Nothing to link: the cleared allocated bit is all the list there is.
   /// Only the tally changes.
   void insert(BlockHeader& block) noexcept { tally_.add(block); }

@@ -173,11 +173,13 @@ void same_requests(Lanes& lanes) {
 }
 
 // [four_heaps]
-/// One heap as a column: the allocator's name, its blocks, its size and,
-/// for next fit, where the next search starts (its rover).
+/// One heap as a column: the allocator's \p name, its blocks, its size and,
+/// for next fit, where the next search starts (its rover). The name is the
+/// allocator's, not the policy's: chapter 4 builds other allocators on the
+/// same policies.
 template <class Policy>
-std::string column(const FitAllocator<Policy>& heap) {
-  std::string text(Policy::kAllocatorName);
+std::string column(std::string_view name, const FitAllocator<Policy>& heap) {
+  std::string text(name);
   text += '\n' + std::string(text.size(), '-') + '\n' + draw_block_lines(heap.heap());
   text += "\nheap: " + std::to_string(heap.stats().used) + " B";
   if constexpr (std::is_same_v<Policy, NextFit>) {
@@ -189,8 +191,10 @@ std::string column(const FitAllocator<Policy>& heap) {
 
 void four_heaps(Lanes& lanes) {
   print_heading("3. The four heaps side by side");
-  std::vector<std::string> columns;
-  lanes.for_each([&](const auto& heap) { columns.push_back(column(heap)); });
+  const std::vector<std::string> columns{column("FirstFitAllocator", lanes.first.heap),
+                                         column("NextFitAllocator", lanes.next.heap),
+                                         column("BestFitAllocator", lanes.best.heap),
+                                         column("WorstFitAllocator", lanes.worst.heap)};
   say(side_by_side(columns));
 }
 // [four_heaps]

@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstddef>
-#include <string_view>
 
 #include "stage1_static_bump/contract.hpp"
 #include "stage2_free_list/block.hpp"
@@ -27,14 +26,37 @@ namespace heaplab {
 /// Precondition: both parts are whole cells of at least kMinBlockSize.
 BlockHeader& split_block(BlockHeap& heap, BlockHeader& block, std::size_t first_size) noexcept;
 
+// [split_to_fit]
+/// Cuts the block to hand out from \p chosen, a free block off its list,
+/// as \p placement says: a front gap kept for alignment, and a tail of at
+/// least \p min_block bytes, are cut off with \p split (which cuts a block
+/// in two and returns the second piece) and stay free: \p keep_free takes
+/// each. Written once for every chapter that splits; chapter 4 passes its
+/// own split (which writes boundary tags) and its own way to keep a piece.
+template <class Split, class KeepFree>
+BlockHeader* split_to_fit(BlockHeader& chosen, const Placement& placement, std::size_t min_block, Split split,
+                          KeepFree keep_free) noexcept {
+  BlockHeader* block = &chosen;
+  if (placement.front_gap != 0) {
+    // The gap in front stays free: `chosen` keeps it, and the block to
+    // hand out begins where the payload is aligned.
+    block = &split(chosen, placement.front_gap);
+    keep_free(chosen);
+  }
+  if (block_size(*block) - placement.needed >= min_block) keep_free(split(*block, placement.needed));
+  // Otherwise the tail is too small to be a block: it stays with the
+  // allocation, as internal fragmentation.
+  return block;
+}
+// [split_to_fit]
+
 /// The free blocks of a BlockHeap on an explicit LIFO list, searched by
 /// \p Policy (FirstFit, NextFit, BestFit or WorstFit) and split to fit.
-template <class Policy>
+/// The constraint names what a policy lacks (a choose() over this list, a
+/// forget()) where the error is made, not deep inside take().
+template <PlacementPolicy<ExplicitFreeList> Policy>
 class FitFreeList {
  public:
-  /// The name of the allocator built on this list.
-  static constexpr std::string_view kAllocatorName = Policy::kAllocatorName;
-
   /// Puts the free block \p block on the list.
   void insert(BlockHeader& block) noexcept { list_.insert(block); }
 
@@ -45,12 +67,16 @@ class FitFreeList {
   // [take]
   [[nodiscard]] BlockHeader* take(BlockHeap& heap, std::size_t request, std::size_t align,
                                   std::size_t& visited) noexcept {
-    const auto place = [&](BlockHeader& block) { return place_in(block, request, align); };
-    const Choice choice = policy_.choose(list_, place, visited);
+    const BlockRequest wanted{block_size_for(request), align, kMinBlockSize};
+    const Choice choice = policy_.choose(list_, wanted, visited);
     if (choice.block == nullptr) return nullptr;
     policy_.forget(choice.previous, *choice.block);
     list_.unlink(choice.previous, *choice.block);
-    return split_to_fit(heap, *choice.block, choice.placement);
+    const auto split = [&heap](BlockHeader& block, std::size_t first_size) -> BlockHeader& {
+      return split_block(heap, block, first_size);
+    };
+    const auto keep_free = [this](BlockHeader& piece) { list_.insert(piece); };
+    return split_to_fit(*choice.block, choice.placement, kMinBlockSize, split, keep_free);
   }
   // [take]
 
@@ -73,25 +99,6 @@ class FitFreeList {
   [[nodiscard]] const Policy& policy() const noexcept { return policy_; }
 
  private:
-  // [split_to_fit]
-  /// Cuts the block handed out from \p chosen, which is off the list.
-  BlockHeader* split_to_fit(BlockHeap& heap, BlockHeader& chosen, const Placement& placement) noexcept {
-    BlockHeader* block = &chosen;
-    if (placement.front_gap != 0) {
-      // The gap in front stays free: `chosen` keeps it, and the block to
-      // hand out begins where the payload is aligned.
-      block = &split_block(heap, chosen, placement.front_gap);
-      list_.insert(chosen);
-    }
-    if (block_size(*block) - placement.needed >= kMinBlockSize) {
-      list_.insert(split_block(heap, *block, placement.needed));
-    }
-    // Otherwise the tail is too small to be a block: it stays with the
-    // allocation, as internal fragmentation.
-    return block;
-  }
-  // [split_to_fit]
-
   /// True when the next-fit rover is null or a block on the list.
   [[nodiscard]] bool rover_on_list() const noexcept {
     const BlockHeader* const rover = policy_.rover();
@@ -104,5 +111,11 @@ class FitFreeList {
   ExplicitFreeList list_;  ///< The free blocks, LIFO. Invariant: exactly the blocks not marked allocated.
   Policy policy_;          ///< Chooses the block; next fit keeps its rover here.
 };
+
+// Each of the chapter's policies searches chapter 2's list.
+static_assert(PlacementPolicy<FirstFit, ExplicitFreeList>);
+static_assert(PlacementPolicy<NextFit, ExplicitFreeList>);
+static_assert(PlacementPolicy<BestFit, ExplicitFreeList>);
+static_assert(PlacementPolicy<WorstFit, ExplicitFreeList>);
 
 }  // namespace heaplab

@@ -16,19 +16,20 @@
 /// one link per block). Ties go to the block met first. The splitting that
 /// follows the choice is the same for every policy (fit_free_list.hpp).
 ///
-/// A policy is only a way of searching. It asks a `place` function how the
-/// request would go in each block (chapter 3 passes place_in(), and the
-/// list is chapter 2's ExplicitFreeList), so chapter 4 reuses every policy
-/// unchanged over its own list, whose blocks also carry a footer.
+/// A policy is only a way of searching. The request reaches it as plain
+/// values (a BlockRequest: the block size, the alignment, the smallest
+/// block), and the list as anything with a head and a next (FreeBlockList),
+/// so chapter 4 reuses every policy unchanged over its own list, whose
+/// blocks also carry a footer. Nor does a policy carry a name: a name
+/// belongs to the allocator built on it.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <functional>
-#include <string_view>
 
 #include "stage1_static_bump/align.hpp"
 #include "stage2_free_list/block.hpp"
-#include "stage2_free_list/explicit_free_list.hpp"
 
 namespace heaplab {
 
@@ -39,12 +40,12 @@ namespace heaplab {
 ///     +-------------+-------------------------+--------------------+
 ///     |  front gap  |  needed: header+payload |  tail              |
 ///     +-------------+-------------------------+--------------------+
-///     stays free      handed out                free if >= minimum
-///     (0 or >= 24)                              block, else kept by
-///                                               the allocation
+///     stays free      handed out                free if >= min_block,
+///     (0 or >=                                  else kept by the
+///      min_block)                               allocation
 struct Placement {
   bool fits = false;          ///< The block is large enough.
-  std::size_t front_gap = 0;  ///< Bytes in front of the handed-out block: 0 or at least kMinBlockSize.
+  std::size_t front_gap = 0;  ///< Bytes in front of the handed-out block: 0 or at least the request's min_block.
   std::size_t needed = 0;     ///< Size of the block handed out, before an unsplittable tail joins it.
 
   /// Bytes of the free block of \p block_bytes left over: 0 for an exact fit.
@@ -54,27 +55,24 @@ struct Placement {
   }
 };
 
-// [place_in]
-/// Where a block of \p needed bytes whose payload is aligned to \p align
-/// would go in the free block \p block, when every block (a front gap
-/// too) must have at least \p min_block bytes.
-[[nodiscard]] inline Placement place_block(BlockHeader& block, std::size_t needed, std::size_t align,
-                                           std::size_t min_block) noexcept {
+/// What a search places: plain values, so one policy serves any chapter's blocks.
+struct BlockRequest {
+  std::size_t needed;     ///< Size of the block to hand out (header + payload, + footer in chapter 4).
+  std::size_t align;      ///< Payload alignment: a power of two, at least 8.
+  std::size_t min_block;  ///< The smallest block any piece (front gap, tail) may be.
+};
+
+// [place_block]
+/// Where `request` would go in the free `block`.
+[[nodiscard]] inline Placement place_block(BlockHeader& block, const BlockRequest& request) noexcept {
   const std::size_t size = block_size(block);
-  const std::size_t gap = front_gap(address_of(block_start(&block)), align, min_block);
+  const std::size_t gap = front_gap(address_of(block_start(&block)), request.align, request.min_block);
   // Compare with what is left rather than add: for an absurd alignment the
   // gap alone can be close to 2^63, and gap + needed could wrap around.
-  const bool fits = gap <= size && needed <= size - gap;
-  return {fits, gap, needed};
+  const bool fits = gap <= size && request.needed <= size - gap;
+  return {fits, gap, request.needed};
 }
-
-/// Where a request of \p request bytes aligned to \p align would go in the
-/// free block \p block. Precondition: `request <= kMaxRequest`.
-[[nodiscard]] inline Placement place_in(BlockHeader& block, std::size_t request,
-                                        std::size_t align) noexcept {
-  return place_block(block, block_size_for(request), align, kMinBlockSize);
-}
-// [place_in]
+// [place_block]
 
 /// A search's answer: the chosen block, the block before it on the list
 /// (null when the chosen block is the head), and where the request goes in
@@ -85,21 +83,34 @@ struct Choice {
   Placement placement;              ///< Where the request goes in `block`.
 };
 
+// [concepts]
+/// A list of free blocks a policy can walk: head() and a static next().
+template <class List>
+concept FreeBlockList = requires(const List& list, BlockHeader& block) {
+  { list.head() } -> std::convertible_to<BlockHeader*>;
+  { List::next(block) } -> std::convertible_to<BlockHeader*>;
+};
+/// A placement policy over free-block list `List`.
+template <class Policy, class List>
+concept PlacementPolicy = FreeBlockList<List> &&
+    requires(Policy& policy, const List& list, const BlockRequest& request, std::size_t& visited,
+             BlockHeader* previous, BlockHeader& block) {
+      { policy.choose(list, request, visited) } -> std::same_as<Choice>;
+      policy.forget(previous, block);
+    };
+// [concepts]
+
 // [first_fit]
 /// First fit: the first block on the list that fits.
 struct FirstFit {
-  /// The name of the allocator that uses this policy.
-  static constexpr std::string_view kAllocatorName = "FirstFitAllocator";
-
-  /// Chooses a block of \p list, where \p place tells how the request
-  /// would go in a block; counts the blocks looked at in \p visited.
-  template <class FreeList, class Place>
-  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
+  /// Chooses the block of \p list that \p request goes in; counts the
+  /// blocks looked at in \p visited.
+  template <FreeBlockList List>
+  [[nodiscard]] Choice choose(const List& list, const BlockRequest& request, std::size_t& visited) noexcept {
     BlockHeader* previous = nullptr;
-    for (BlockHeader* block = list.head(); block != nullptr;
-         previous = block, block = FreeList::next(*block)) {
+    for (BlockHeader* block = list.head(); block != nullptr; previous = block, block = List::next(*block)) {
       ++visited;
-      if (const Placement placement = place(*block); placement.fits) {
+      if (const Placement placement = place_block(*block, request); placement.fits) {
         return {previous, block, placement};
       }
     }
@@ -116,29 +127,25 @@ struct FirstFit {
 /// list instead of crowding its front.
 class NextFit {
  public:
-  /// The name of the allocator that uses this policy.
-  static constexpr std::string_view kAllocatorName = "NextFitAllocator";
-
-  /// Chooses a block of \p list, where \p place tells how the request
-  /// would go in a block; counts the blocks looked at in \p visited.
-  template <class FreeList, class Place>
-  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
+  /// Chooses the block of \p list that \p request goes in; counts the
+  /// blocks looked at in \p visited.
+  template <FreeBlockList List>
+  [[nodiscard]] Choice choose(const List& list, const BlockRequest& request, std::size_t& visited) noexcept {
     // From the block after the rover to the end of the list ...
     BlockHeader* previous = rover_;
-    for (BlockHeader* block = rover_ == nullptr ? list.head() : FreeList::next(*rover_);
-         block != nullptr; previous = block, block = FreeList::next(*block)) {
+    for (BlockHeader* block = rover_ == nullptr ? list.head() : List::next(*rover_); block != nullptr;
+         previous = block, block = List::next(*block)) {
       ++visited;
-      if (const Placement placement = place(*block); placement.fits) {
+      if (const Placement placement = place_block(*block, request); placement.fits) {
         return stop_at({previous, block, placement});
       }
     }
     if (rover_ == nullptr) return {};  // the first loop began at the head: it saw every block
     // ... then from the head round to the rover itself.
     previous = nullptr;
-    for (BlockHeader* block = list.head(); block != nullptr;
-         previous = block, block = FreeList::next(*block)) {
+    for (BlockHeader* block = list.head(); block != nullptr; previous = block, block = List::next(*block)) {
       ++visited;
-      if (const Placement placement = place(*block); placement.fits) {
+      if (const Placement placement = place_block(*block, request); placement.fits) {
         return stop_at({previous, block, placement});
       }
       if (block == rover_) break;
@@ -172,19 +179,18 @@ class NextFit {
 
 // [size_fit]
 /// The scan best fit and worst fit share: of the blocks of \p list that
-/// fit (as \p place says), the one whose size \p prefer ranks first (ties
-/// go to the block met first, since only a strictly preferred block
-/// replaces the choice). With \p stop_at_exact_fit, an exact fit ends the
-/// scan. Counts the blocks looked at in \p visited.
-template <class FreeList, class Place, class Prefer>
-[[nodiscard]] Choice choose_by_size(const FreeList& list, Place place, std::size_t& visited,
+/// \p request fits in, the one whose size \p prefer ranks first (ties go
+/// to the block met first, since only a strictly preferred block replaces
+/// the choice). With \p stop_at_exact_fit, an exact fit ends the scan.
+/// Counts the blocks looked at in \p visited.
+template <FreeBlockList List, class Prefer>
+[[nodiscard]] Choice choose_by_size(const List& list, const BlockRequest& request, std::size_t& visited,
                                     Prefer prefer, bool stop_at_exact_fit) noexcept {
   Choice chosen;
   BlockHeader* previous = nullptr;
-  for (BlockHeader* block = list.head(); block != nullptr;
-       previous = block, block = FreeList::next(*block)) {
+  for (BlockHeader* block = list.head(); block != nullptr; previous = block, block = List::next(*block)) {
     ++visited;
-    const Placement placement = place(*block);
+    const Placement placement = place_block(*block, request);
     if (!placement.fits) continue;
     if (chosen.block == nullptr || prefer(block_size(*block), block_size(*chosen.block))) {
       chosen = {previous, block, placement};
@@ -198,15 +204,12 @@ template <class FreeList, class Place, class Prefer>
 // [best_fit]
 /// Best fit: the smallest block that fits; an exact fit ends the search.
 struct BestFit {
-  /// The name of the allocator that uses this policy.
-  static constexpr std::string_view kAllocatorName = "BestFitAllocator";
-
-  /// Chooses a block of \p list, where \p place tells how the request
-  /// would go in a block; counts the blocks looked at in \p visited.
-  template <class FreeList, class Place>
-  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
+  /// Chooses the block of \p list that \p request goes in; counts the
+  /// blocks looked at in \p visited.
+  template <FreeBlockList List>
+  [[nodiscard]] Choice choose(const List& list, const BlockRequest& request, std::size_t& visited) noexcept {
     // Nothing beats an exact fit, so the scan may stop there.
-    return choose_by_size(list, place, visited, std::less<>{}, /*stop_at_exact_fit=*/true);
+    return choose_by_size(list, request, visited, std::less<>{}, /*stop_at_exact_fit=*/true);
   }
   /// Nothing to forget: best fit keeps no position.
   void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}
@@ -215,15 +218,12 @@ struct BestFit {
 
 /// Worst fit: the largest block that fits.
 struct WorstFit {
-  /// The name of the allocator that uses this policy.
-  static constexpr std::string_view kAllocatorName = "WorstFitAllocator";
-
-  /// Chooses a block of \p list, where \p place tells how the request
-  /// would go in a block; counts the blocks looked at in \p visited.
-  template <class FreeList, class Place>
-  Choice choose(const FreeList& list, Place place, std::size_t& visited) noexcept {
+  /// Chooses the block of \p list that \p request goes in; counts the
+  /// blocks looked at in \p visited.
+  template <FreeBlockList List>
+  [[nodiscard]] Choice choose(const List& list, const BlockRequest& request, std::size_t& visited) noexcept {
     // An exact fit may still be smaller than a block further on: no early stop.
-    return choose_by_size(list, place, visited, std::greater<>{}, /*stop_at_exact_fit=*/false);
+    return choose_by_size(list, request, visited, std::greater<>{}, /*stop_at_exact_fit=*/false);
   }
   /// Nothing to forget: worst fit keeps no position.
   void forget(BlockHeader* /*previous*/, BlockHeader& /*block*/) noexcept {}

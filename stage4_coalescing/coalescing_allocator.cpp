@@ -1,15 +1,16 @@
+#include "stage4_coalescing/address_ordered.hpp"
 #include "stage4_coalescing/coalescing_allocator_impl.hpp"
+#include "stage4_coalescing/deferred_coalescing.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
 
 namespace heaplab {
 
-template class CoalescingAllocator<FirstFit>;
-template class CoalescingAllocator<NextFit>;
-template class CoalescingAllocator<BestFit>;
-template class CoalescingAllocator<WorstFit>;
-template class CoalescingAllocator<FirstFit, kAddressOrdered>;
-template class CoalescingAllocator<FirstFit, kDeferredCoalescing>;
-template class CoalescingAllocator<FirstFit, kFooterElision>;
-template class CoalescingAllocator<FirstFit, kSegregatedFits>;
-template class CoalescingAllocator<FirstFit, kQuickFits>;
+template class CoalescingAllocator<FitList<FirstFit>>;
+template class CoalescingAllocator<FitList<NextFit>>;
+template class CoalescingAllocator<FitList<BestFit>>;
+template class CoalescingAllocator<FitList<WorstFit>>;
+template class CoalescingAllocator<FitList<FirstFit, AddressOrderedList>>;
+template class CoalescingAllocator<FitList<FirstFit>, FooterTags, DeferredCoalescing>;
+template class CoalescingAllocator<FitList<FirstFit>, ElidedFooters>;
 
 }  // namespace heaplab

@@ -1,5 +1,7 @@
 // Chapter 4 demo: boundary tags, the four cases of coalescing, and the
-// steps toward a real malloc.
+// chapter's refinements: realloc in place, footer elision, the free list in
+// address order, deferred coalescing. (Segregated fits, quick fit, growth
+// past the region and mapped large blocks are chapter 5's demo.)
 //
 // Run it with `cmake --workflow --preset tour` (all chapters) or build the
 // `stage4_demo` target and run it alone. Every number it prints is measured
@@ -10,58 +12,31 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "stage1_static_bump/chunk_source.hpp"
 #include "stage1_static_bump/demo_output.hpp"
 #include "stage1_static_bump/heap_diagram.hpp"
 #include "stage2_free_list/block.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "stage3_fit_strategies/measures.hpp"
+#include "stage4_coalescing/address_ordered.hpp"
 #include "stage4_coalescing/boundary_tags.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
-#include "stage4_coalescing/free_lists.hpp"
+#include "stage4_coalescing/deferred_coalescing.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
 #include "stage4_coalescing/tag_diagram.hpp"
 
 namespace {
 
 using namespace heaplab;
 
-/// Bytes of each small heap: a 16-byte start map and room for a few
-/// hundred bytes of blocks.
-constexpr std::size_t kSmallRegion = 1024;
-
-/// An allocator of type \p A on a small region of its own. The region is
-/// aligned as malloc's memory is, so that the heap's blocks lie at the
-/// same offsets on every run.
-template <class A>
-struct SmallHeap {
-  alignas(16) std::array<std::byte, kSmallRegion> region{};
-  A heap{region};
-};
-
-/// False once any heap of the demo has failed its check(); main() returns 1.
-bool all_checks_passed = true;
-
-/// Runs \p heap's check() and says so only when it fails: a demo whose
-/// pictures come from a broken heap must not pass the tour quietly.
-template <class A>
-void verify(const A& heap, std::string_view where) {
-  const CheckResult result = heap.check();
-  if (result) return;
-  all_checks_passed = false;
-  std::printf("check() FAILED in %.*s: \"%.*s\" at offset %zu\n", static_cast<int>(where.size()), where.data(),
-              static_cast<int>(result.failed_invariant.size()), result.failed_invariant.data(), result.offset);
-}
-
 /// "$058": where the block whose payload is \p p starts, in \p heap's
-/// first region, as the pictures name it.
+/// region, as the pictures name it.
 template <class A>
 std::string block_offset(const A& heap, void* p) {
-  return format_offset(heap.first_region().offset_of(header_of(p)));
+  return format_offset(heap.heap().blocks().offset_of(header_of(p)));
 }
 
 // ---------------------------------------------------------------- 1. layout
@@ -87,7 +62,7 @@ void block_layout() {
               "prev, so that any block can leave its list in O(1). The smallest block is\n"
               "header %zu + links %zu + footer %zu = %zu bytes.\n\n",
               kFooterSize, kHeaderSize, 2 * sizeof(void*), kFooterSize, kMinTaggedBlockSize);
-  SmallHeap<CoalescingFirstFit> tagged;
+  DemoHeap<CoalescingFirstFit> tagged;
   free_block_between_two(tagged.heap);
   say("allocate(24), allocate(8), allocate(32), free the second (CoalescingFirstFit):");
   say(draw_tagged_blocks(tagged.heap));
@@ -95,7 +70,7 @@ void block_layout() {
   say("allocated blocks that are never handed out, so every block has a block on each");
   say("side to ask \"are you free?\", and coalescing has no edge case.");
 
-  SmallHeap<ElidedFirstFit> elided;
+  DemoHeap<ElidedFirstFit> elided;
   free_block_between_two(elided.heap);
   say("\nThe same requests with footer elision (ElidedFirstFit): only a free block is ever");
   say("merged into from behind, so only free blocks keep a footer. Bit 1 of each size word,");
@@ -104,9 +79,9 @@ void block_layout() {
   say(draw_tagged_blocks(elided.heap));
   std::printf("allocate(24) now takes a block of %zu bytes instead of %zu, allocate(32) %zu\n"
               "instead of %zu; allocate(8) takes %zu either way, the smallest block.\n",
-              tagged_block_size_for(24, Footers::free_blocks_only), tagged_block_size_for(24, Footers::everywhere),
-              tagged_block_size_for(32, Footers::free_blocks_only), tagged_block_size_for(32, Footers::everywhere),
-              tagged_block_size_for(8, Footers::everywhere));
+              tagged_block_size_for<ElidedFooters>(24), tagged_block_size_for<FooterTags>(24),
+              tagged_block_size_for<ElidedFooters>(32), tagged_block_size_for<FooterTags>(32),
+              tagged_block_size_for<FooterTags>(8));
   verify(tagged.heap, "section 1");
   verify(elided.heap, "section 1");
 }
@@ -138,7 +113,7 @@ constexpr Case kCases[] = {
 /// \p c says; then x is freed. Returns the heap before and after, with its
 /// free list and merges counter, as two columns.
 std::array<std::string, 2> free_x_between(const Case& c) {
-  SmallHeap<CoalescingFirstFit> small;
+  DemoHeap<CoalescingFirstFit> small;
   CoalescingFirstFit& heap = small.heap;
   void* const left = heap.allocate(kLeftRequest);
   void* const x = heap.allocate(kXRequest);
@@ -163,9 +138,8 @@ void four_cases() {
   say("CS:APP's coalesce().");
   std::printf("Three blocks, left (%zu B), x (%zu B) and right (%zu B), on a fresh heap each time;\n"
               "each line is [header word]  payload  [footer word]:\n",
-              tagged_block_size_for(kLeftRequest, Footers::everywhere),
-              tagged_block_size_for(kXRequest, Footers::everywhere),
-              tagged_block_size_for(kRightRequest, Footers::everywhere));
+              tagged_block_size_for<FooterTags>(kLeftRequest), tagged_block_size_for<FooterTags>(kXRequest),
+              tagged_block_size_for<FooterTags>(kRightRequest));
   for (const Case& c : kCases) {
     std::printf("\n%s: %s\n", c.name, c.what);
     say(side_by_side(free_x_between(c), 4));
@@ -264,12 +238,15 @@ void fragmentation() {
   say("block again, and the large request takes it. Deferred coalescing leaves the small");
   say("blocks alone until the first large request finds none that fits; a pass over the");
   say("heap then merges every run, with the same result.");
+  // Measured, not assumed: a pass runs only when an allocation finds no
+  // block and something was freed (or split off) since the last pass.
   const std::size_t passes = ends[2].merge_passes;
-  if (passes > 1) {
-    // Each allocation that grows the heap runs a pass first, even when
-    // nothing was freed since the last one: worth knowing before choosing it.
-    std::printf("DeferredFirstFit ran %zu such passes, not one: every allocation that found no\n"
-                "free block passed over the heap before growing it, with nothing to merge.\n",
+  if (passes == 1) {
+    say("DeferredFirstFit ran one merge pass: the first large request found no free block");
+    say("and merged every run at once; the later ones found a merged run waiting.");
+  } else {
+    std::printf("DeferredFirstFit ran %zu merge passes: one each time an allocation found no free\n"
+                "block with something freed or split off since the last pass.\n",
                 passes);
   }
 }
@@ -297,7 +274,7 @@ void realloc_in_place() {
   say("");
   say("  step                                           blocks after          bytes kept  same pointer");
   // [realloc_in_place]
-  SmallHeap<CoalescingFirstFit> small;
+  DemoHeap<CoalescingFirstFit> small;
   CoalescingFirstFit& heap = small.heap;
   constexpr std::string_view kText = "sixteen bytes...";
   void* p = heap.allocate(64);
@@ -373,12 +350,11 @@ Outcome run_small_objects(std::string_view name) {
 }
 // [small_objects]
 
-/// Section 5's workload on one list with footers, on one list with footer
-/// elision, and with segregated fits (section 6 quotes the last).
+/// Section 5's workload with footers everywhere and with footer elision
+/// (section 8 quotes the search lengths).
 struct ElisionResults {
-  Outcome footers;    ///< CoalescingFirstFit.
-  Outcome elided;     ///< ElidedFirstFit.
-  Outcome segregated; ///< SegregatedFitAllocator.
+  Outcome footers;  ///< CoalescingFirstFit.
+  Outcome elided;   ///< ElidedFirstFit.
 };
 
 ElisionResults footer_elision() {
@@ -390,7 +366,6 @@ ElisionResults footer_elision() {
   ElisionResults r;
   r.footers = run_small_objects<CoalescingFirstFit>("CoalescingFirstFit");
   r.elided = run_small_objects<ElidedFirstFit>("ElidedFirstFit");
-  r.segregated = run_small_objects<SegregatedFitAllocator>("SegregatedFitAllocator");
   const std::size_t saved = r.footers.stats.high_water - r.elided.stats.high_water;
   std::printf("\nFooter elision saved %zu bytes of heap (%.1f%%) on the same requests: %zu bytes\n"
               "for each allocated block whose payload needs more than the links' %zu bytes.\n",
@@ -400,163 +375,110 @@ ElisionResults footer_elision() {
   return r;
 }
 
-// ---------------------------------------------------------------- 6. segregated fits
+// ---------------------------------------------------------------- 6. address order
 
-/// Bytes of section 6's heap.
-constexpr std::size_t kClassesRegion = 4 * 1024;
-
-// [size_classes]
-/// Allocates a block for each of \p requests, each followed by a small
-/// block that stays (so that the freed blocks cannot merge), frees them,
-/// and prints which class's list each freed block went on.
-void free_blocks_of_several_sizes(SegregatedFitAllocator& heap, std::span<const std::size_t> requests) {
-  std::vector<void*> blocks;
-  for (const std::size_t request : requests) {
-    blocks.push_back(heap.allocate(request));
-    (void)heap.allocate(8);  // the block that keeps its neighbours apart
-  }
-  say("  request  block  at    freed, it goes on");
-  for (void* const p : blocks) {
-    const std::size_t size = block_size(*header_of(p));
-    const std::size_t index = SizeClasses::of(size);
-    std::printf("  %7zu  %5zu  %s  class %zu (%s)\n", header_of(p)->requested, size,
-                block_offset(heap, p).c_str(), index, describe_size_class(index).c_str());
-    heap.deallocate(p);
-  }
+// [address_order]
+/// Six blocks of 24 bytes; the first, third and fifth are freed in the
+/// order 5, 1, 3 (their neighbours stay, so nothing merges). Prints the
+/// free list \p A keeps, and which block allocate(24) takes from it.
+template <class A>
+void free_out_of_order(std::string_view name) {
+  DemoHeap<A> small;
+  A& heap = small.heap;
+  std::array<void*, 6> blocks{};
+  for (void*& p : blocks) p = heap.allocate(24);
+  for (const std::size_t i : {4, 0, 2}) heap.deallocate(blocks[i]);
+  std::printf("%.*s:\n  %s\n", static_cast<int>(name.size()), name.data(), draw_free_lists(heap).c_str());
+  void* const taken = heap.allocate(24);
+  std::printf("  allocate(24) takes the block at %s\n", block_offset(heap, taken).c_str());
+  verify(heap, name);
 }
-// [size_classes]
+// [address_order]
 
-void segregated_fits(const ElisionResults& measured) {
-  print_heading("6. Segregated fits: one list per size class");
-  std::printf("SegregatedFitAllocator keeps %zu lists: one per block size below %zu bytes (40, 48,\n"
-              "..., 504), then one per power of two. A bitmap marks the non-empty lists.\n\n",
-              SizeClasses::kCount, SizeClasses::kExactLimit);
-  std::vector<std::byte> region(kClassesRegion);
-  SegregatedFitAllocator heap(region);
-  // The 616-byte block is freed last, so it heads class 59's list.
-  constexpr std::size_t kRequests[] = {24, 40, 100, 1000, 600};
-  free_blocks_of_several_sizes(heap, kRequests);
-  say("");
-  say(draw_free_lists(heap));
+void address_order() {
+  print_heading("6. The free list in address order");
+  say("A LIFO list puts a freed block at its head, in O(1): the last block freed is the");
+  say("first reused. AddressOrderedFirstFit keeps the list sorted by address instead, so");
+  say("first fit takes the lowest block that fits and the top of the heap stays free to");
+  say("merge; an insertion walks the list to its place. The same frees on both:\n");
+  free_out_of_order<CoalescingFirstFit>("CoalescingFirstFit (LIFO)");
+  free_out_of_order<AddressOrderedFirstFit>("AddressOrderedFirstFit");
+}
 
-  const auto take = [&heap](std::size_t request, std::string_view why) {
-    const std::size_t needed = tagged_block_size_for(request, Footers::free_blocks_only);
-    void* const p = heap.allocate(request);
-    std::printf("\nallocate(%zu) needs a %zu-byte block, class %zu, and gets the %zu-byte block at %s.\n",
-                request, needed, SizeClasses::of(needed), block_size(*header_of(p)),
-                block_offset(heap, p).c_str());
-    say(why);
-    say(draw_free_lists(heap));
+// ---------------------------------------------------------------- 7. deferred coalescing
+
+void deferred_coalescing() {
+  print_heading("7. Deferred coalescing: merge only when stuck");
+  say("DeferredFirstFit lists a freed block as it is. Free neighbours merge only when an");
+  say("allocation finds no block that fits: one pass over the heap merges every run of");
+  say("free blocks, and the search runs again, before the break would move.\n");
+  // [deferred_pass]
+  DemoHeap<DeferredFirstFit> small;
+  DeferredFirstFit& heap = small.heap;
+  void* const left = heap.allocate(kLeftRequest);
+  void* const x = heap.allocate(kXRequest);
+  void* const right = heap.allocate(kRightRequest);
+  (void)heap.allocate(8);  // stays: the run of free blocks ends here
+  heap.deallocate(left);
+  heap.deallocate(x);
+  heap.deallocate(right);
+  const auto picture = [&heap](std::string_view title) {
+    const CoalescingStats s = heap.stats();
+    return std::string(title) + '\n' + draw_tag_lines(heap) + '\n' + draw_free_lists(heap) +
+           "\nmerges: " + std::to_string(s.merges) + ", passes: " + std::to_string(s.merge_passes);
   };
-  take(32, "Its class is empty, so the bitmap finds the next class with a block; any block of\n"
-           "a larger exact class fits, and what is left of this one is too small to split off.");
-  take(700, "A power-of-two class: its blocks may be too small, as the head of the list is.\n"
-            "First fit passes it and takes the next, whose rest goes on the class of its size.");
-  verify(heap, "section 6");
-  std::printf("\nOn section 5's workload a search looked at %.1f blocks on average on one list,\n"
-              "%.1f with segregated fits.\n",
-              measured.footers.measures.visited_per_allocation, measured.segregated.measures.visited_per_allocation);
-}
-
-// ---------------------------------------------------------------- 7. growth and large blocks
-
-// [growth]
-/// Where section 7's allocator grows from: the process's mmap source, in
-/// regions of 64 KiB, doubling up to 256 KiB.
-Upstream small_regions_from_mmap() {
-  return Upstream{.source = &default_chunk_source(),
-                  .mmap_threshold = std::size_t{128} * 1024,
-                  .growth = {.first_chunk = std::size_t{64} * 1024,
-                             .max_chunk = std::size_t{256} * 1024,
-                             .limit = std::size_t{64} * 1024 * 1024}};
-}
-// [growth]
-
-/// Bytes of section 7's first region, which the caller provides.
-constexpr std::size_t kFirstRegion = 4 * 1024;
-/// The objects of section 7, and how many of them.
-constexpr std::size_t kObjectSize = 1024;
-constexpr std::size_t kObjects = 300;
-
-/// What section 8 quotes of section 7: the memory held once every block
-/// has been freed.
-struct HeldAfterFree {
-  std::size_t regions = 0;   ///< Regions still held.
-  std::size_t capacity = 0;  ///< Their bytes (no mapping is left).
-};
-
-/// Prints one row of section 7's table.
-void print_growth_row(std::string_view step, const CoalescingStats& s) {
-  std::printf("  %-30.*s  %7zu  %13zu  %12s  %9s\n", static_cast<int>(step.size()), step.data(), s.regions,
-              s.mapped_blocks, format_bytes(s.capacity).c_str(), format_bytes(s.used).c_str());
-}
-
-HeldAfterFree growth_and_large_blocks() {
-  print_heading("7. Growing past the first region; large blocks in mappings of their own");
-  std::printf("CoalescingFirstFit on a %s region of the caller's, growing from the process's\n"
-              "mmap source (default_chunk_source()) in regions of 64 KiB, then 128 and 256 KiB;\n"
-              "requests of 128 KiB or more get a mapping of their own. %zu blocks of 1 KiB, then\n"
-              "one of 1 MiB; capacity counts every region and mapping, used up to each break.\n\n",
-              format_bytes(kFirstRegion).c_str(), kObjects);
-  std::vector<std::byte> region(kFirstRegion);
-  CoalescingFirstFit heap(region, small_regions_from_mmap());
-  say("  step                            regions  mapped blocks      capacity       used");
-  print_growth_row("a fresh heap", heap.stats());
-  std::vector<void*> objects;
-  std::size_t regions = heap.stats().regions;
-  for (std::size_t i = 0; i < kObjects; ++i) {
-    objects.push_back(heap.allocate(kObjectSize));
-    if (heap.stats().regions != regions) {  // this allocation opened a region
-      regions = heap.stats().regions;
-      print_growth_row("1 KiB block #" + std::to_string(i + 1) + ": a new region", heap.stats());
-    }
-  }
-  print_growth_row("1 KiB block #" + std::to_string(kObjects), heap.stats());
-  void* const large = heap.allocate(std::size_t{1024} * 1024);
-  print_growth_row("allocate(1 MiB)", heap.stats());
+  const std::string before = picture("free left, x, right");
+  const std::size_t used_before = heap.stats().used;
+  // Only the three blocks together can hold this request.
+  const std::size_t run = tagged_block_size_for<FooterTags>(kLeftRequest) +
+                          tagged_block_size_for<FooterTags>(kXRequest) +
+                          tagged_block_size_for<FooterTags>(kRightRequest);
+  void* const whole = heap.allocate(run - kHeaderSize - kFooterSize);
+  const std::string after = picture("allocate(" + std::to_string(run - kHeaderSize - kFooterSize) + ")");
+  // [deferred_pass]
+  const std::array<std::string, 2> columns{before, after};
+  say(side_by_side(columns, 4));
+  const std::size_t used_after = heap.stats().used;
+  std::printf("\nThe request took the merged block at %s, where left was: the pass ran before the\n"
+              "break would have moved (used: %zu bytes before, %zu after).\n",
+              block_offset(heap, whole).c_str(), used_before, used_after);
   verify(heap, "section 7");
-  heap.deallocate(large);
-  print_growth_row("free the 1 MiB block", heap.stats());
-  for (void* const p : objects) heap.deallocate(p);
-  const CoalescingStats s = heap.stats();
-  print_growth_row("free every 1 KiB block", s);
-  verify(heap, "section 7");
-  say("\nThe old region's tail stays unused when a new one opens, and region sizes double,");
-  say("so a heap of n bytes has O(log n) regions. The 1 MiB block never touched the heap:");
-  say("its mapping went straight back to the kernel when it was freed.");
-  return {s.regions, s.capacity};
 }
 
 // ---------------------------------------------------------------- 8. what breaks next
 
-void what_breaks_next(const HeldAfterFree& held) {
-  print_heading("8. What breaks next: toward a real allocator");
-  std::printf("Returning memory. After section 7 freed every block, the heap still holds %zu\n"
-              "regions, %s, and the break of each stays where it was: only the mapped block\n"
-              "went back. glibc trims the top of its heap and hands free pages back with\n"
-              "madvise; mimalloc returns whole empty segments to the operating system.\n\n",
-              held.regions, format_bytes(held.capacity).c_str());
+void what_breaks_next(const ElisionResults& measured) {
+  print_heading("8. What breaks next: toward a real malloc");
+  DemoHeap<CoalescingFirstFit> small;
+  void* const refused = small.heap.allocate(2 * kDemoRegionBytes);
+  std::printf("One region. A chapter-4 heap is the region it was given: a %s heap answers\n"
+              "allocate(%zu) with %s, and the break never moves back. glibc grows its heap\n"
+              "and maps large blocks on their own, and gives memory back to the kernel.\n\n",
+              format_bytes(kDemoRegionBytes).c_str(), 2 * kDemoRegionBytes, refused == nullptr ? "nullptr" : "a block");
+  std::printf("One list. On section 5's workload a search looked at %.1f blocks on average. Real\n"
+              "allocators keep one list per size class (segregated fits) and small freed blocks\n"
+              "on quick lists of their exact size (glibc's tcache), so most searches look at one.\n\n",
+              measured.footers.measures.visited_per_allocation);
   say("Threads. One heap behind one lock (Synchronized) makes every thread wait for every");
   say("other one's malloc. Real allocators give each thread a cache of free blocks (glibc's");
   say("tcache) or a heap of its own (mimalloc, jemalloc's arenas), and lock only to share.");
   say("");
-  say("Many size classes. Our classes are exact only below 512 bytes, and every block still");
-  say("pays a header. TLSF splits every power of two into finer classes, so any search is");
-  say("O(1); mimalloc and jemalloc keep each small size in pages of its own and drop the");
-  say("header altogether: the page says what size its blocks are.");
+  say("Chapter 5 builds the first two on this chapter's blocks: segregated fits, quick");
+  say("lists, growth past the first region, and mappings for large blocks.");
+  verify(small.heap, "section 8");
 }
 
 }  // namespace
 
 int main() {
-  say("heaplab, chapter 4: boundary tags, coalescing, toward a real malloc");
+  say("heaplab, chapter 4: boundary tags and coalescing");
   block_layout();
   four_cases();
   fragmentation();
   realloc_in_place();
   const ElisionResults measured = footer_elision();
-  segregated_fits(measured);
-  const HeldAfterFree held = growth_and_large_blocks();
-  what_breaks_next(held);
-  return all_checks_passed ? 0 : 1;
+  address_order();
+  deferred_coalescing();
+  what_breaks_next(measured);
+  return demo_checks_passed() ? 0 : 1;
 }

@@ -66,7 +66,7 @@ void add_block_cells(std::vector<std::string>& cells, const BlockHeap& heap, Blo
       cells.emplace_back(cell_label(allocated ? BlockState::allocated : BlockState::free));
     }
   }
-  if (footer) cells.push_back(tag_cell("foot", footer_of(block)->size_and_flags, style));
+  if (footer) cells.push_back(tag_cell("foot", footer_of(block).size_and_flags, style));
 }
 
 /// The epilogue: the header past the break.
@@ -117,7 +117,7 @@ std::string draw_tag_lines(const BlockHeap& heap, Footers footers) {
       row.payload = link_cell("next", heap, LinkedFreeList::next(block)) + ' ' +
                     link_cell("prev", heap, LinkedFreeList::prev(block));
     }
-    if (keeps_footer(heap, block, footers)) row.footer = format_tag(footer_of(block)->size_and_flags, style);
+    if (keeps_footer(heap, block, footers)) row.footer = format_tag(footer_of(block).size_and_flags, style);
     rows.push_back(std::move(row));
   });
   rows.push_back({format_offset(heap.used()), format_tag(epilogue_of(heap).size_and_flags, footers), "epilogue", ""});
@@ -153,14 +153,6 @@ std::string draw_free_list(std::span<const BlockHeap* const> regions, const Link
   std::string line = "free list: head";
   list.for_each([&](const BlockHeader& block) { line += " -> " + format_block_offset(regions, block); });
   return line + " -> null";
-}
-
-std::string describe_size_class(std::size_t index) {
-  if (index < SizeClasses::kExactClasses) {
-    return std::to_string(kMinTaggedBlockSize + index * kBlockGranularity) + " B";
-  }
-  const std::size_t low = SizeClasses::kExactLimit << (index - SizeClasses::kExactClasses);
-  return std::to_string(low) + "-" + std::to_string(2 * low - 1) + " B";  // the last class wraps to SIZE_MAX
 }
 
 }  // namespace heaplab

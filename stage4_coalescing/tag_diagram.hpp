@@ -40,10 +40,22 @@
 #include "stage2_free_list/block_heap.hpp"
 #include "stage4_coalescing/boundary_tags.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
-#include "stage4_coalescing/free_lists.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
 #include "stage4_coalescing/linked_free_list.hpp"
 
 namespace heaplab {
+
+/// Where a heap keeps footers, as the pictures draw them.
+enum class Footers {
+  everywhere,        ///< Every block ends with a footer (FooterTags).
+  free_blocks_only,  ///< Footer elision: allocated blocks have none (ElidedFooters).
+};
+
+/// How the pictures draw blocks kept in tag layout \p Tags.
+template <TagLayout Tags>
+[[nodiscard]] constexpr Footers footers_of() noexcept {
+  return Tags::kAllocatedFooterBytes == 0 ? Footers::free_blocks_only : Footers::everywhere;
+}
 
 /// A header or footer word as the pictures write it: its size and state,
 /// "40 A" or "40 F"; under footer elision with the P bit in front,
@@ -60,7 +72,7 @@ namespace heaplab {
 ///     alignas(16) std::byte region[512];
 ///     CoalescingFirstFit heap(region);
 ///     heap.deallocate(heap.allocate(8));
-///     std::puts(draw_tagged_blocks(heap.first_region(), Footers::everywhere).c_str());
+///     std::puts(draw_tagged_blocks(heap.heap().blocks(), Footers::everywhere).c_str());
 ///
 /// Precondition: \p heap is a region of a CoalescingAllocator kept with
 /// \p footers, and sound (check() passes). Meant for heaps of a few
@@ -95,57 +107,26 @@ namespace heaplab {
 /// draw_free_list() writes its singly linked one.
 [[nodiscard]] std::string draw_free_list(std::span<const BlockHeap* const> regions, const LinkedFreeList& list);
 
-/// The block sizes that size class \p index of segregated fits holds:
-/// "48 B" for an exact class, "512-1023 B" for a power-of-two class.
-/// Precondition: `index < SizeClasses::kCount`.
-[[nodiscard]] std::string describe_size_class(std::size_t index);
-
-/// draw_tagged_blocks() of \p allocator's first region, kept as its
-/// configuration says.
-template <class Policy, CoalescingConfig Config>
-[[nodiscard]] std::string draw_tagged_blocks(const CoalescingAllocator<Policy, Config>& allocator,
+/// draw_tagged_blocks() of \p allocator's region, drawn as its tag
+/// layout keeps footers.
+template <class FreeBlocks, class Tags, class Merging>
+[[nodiscard]] std::string draw_tagged_blocks(const CoalescingAllocator<FreeBlocks, Tags, Merging>& allocator,
                                              std::size_t cells_per_row = 5) {
-  return draw_tagged_blocks(allocator.first_region(), Config.footers, cells_per_row);
+  return draw_tagged_blocks(allocator.heap().blocks(), footers_of<Tags>(), cells_per_row);
 }
 
-/// draw_tag_lines() of \p allocator's first region, kept as its
-/// configuration says.
-template <class Policy, CoalescingConfig Config>
-[[nodiscard]] std::string draw_tag_lines(const CoalescingAllocator<Policy, Config>& allocator) {
-  return draw_tag_lines(allocator.first_region(), Config.footers);
+/// draw_tag_lines() of \p allocator's region, drawn as its tag layout
+/// keeps footers.
+template <class FreeBlocks, class Tags, class Merging>
+[[nodiscard]] std::string draw_tag_lines(const CoalescingAllocator<FreeBlocks, Tags, Merging>& allocator) {
+  return draw_tag_lines(allocator.heap().blocks(), footers_of<Tags>());
 }
 
-/// The free lists of \p allocator, one line each: its one list, or, for
-/// segregated fits, every non-empty class with the sizes it holds:
-///
-///     class  1 (48 B):        free list: head -> $0B8 -> null
-///     class 59 (512-1023 B):  free list: head -> $1A0 -> $018 -> null
-template <class Policy, CoalescingConfig Config>
-[[nodiscard]] std::string draw_free_lists(const CoalescingAllocator<Policy, Config>& allocator) {
-  std::vector<const BlockHeap*> regions;
-  allocator.for_each_region([&regions](const BlockHeap& heap) { regions.push_back(&heap); });
-  using Lists = FreeLists<Policy, Config.segregated>;
-  if constexpr (!Config.segregated) {
-    return draw_free_list(regions, allocator.free_lists().list(0));
-  } else {
-    std::vector<std::string> labels;
-    std::vector<std::string> lines;
-    std::size_t widest = 0;
-    for (std::size_t index = 0; index < Lists::kLists; ++index) {
-      const LinkedFreeList& list = allocator.free_lists().list(index);
-      if (list.empty()) continue;
-      labels.push_back("class " + std::to_string(index) + " (" + describe_size_class(index) + "):");
-      lines.push_back(draw_free_list(regions, list));
-      widest = std::max(widest, labels.back().size());
-    }
-    if (lines.empty()) return "free lists: every class empty";
-    std::string out;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      if (i != 0) out += '\n';
-      out += labels[i] + std::string(widest - labels[i].size() + 2, ' ') + lines[i];
-    }
-    return out;
-  }
+/// The free list of \p allocator on one line (see draw_free_list()).
+template <class FreeBlocks, class Tags, class Merging>
+[[nodiscard]] std::string draw_free_lists(const CoalescingAllocator<FreeBlocks, Tags, Merging>& allocator) {
+  const BlockHeap* const regions[] = {&allocator.heap().blocks()};
+  return draw_free_list(regions, allocator.free_blocks());
 }
 
 }  // namespace heaplab

@@ -35,7 +35,11 @@
 #include "stage1_static_bump/synchronized.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
+#include "stage4_coalescing/address_ordered.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage4_coalescing/deferred_coalescing.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/test_chunk_source.hpp"
 
@@ -173,23 +177,23 @@ using WorstFitOverSpan = FitOverSpan<WorstFitAllocator>;
 
 // ---- Stage 4 -------------------------------------------------------------
 //
-// Every configuration of chapter 4 over a page-aligned region (for the same
-// reason as stage 2's), plus one that grows and maps large blocks.
+// Every allocator of chapter 4 over a page-aligned region (for the same
+// reason as stage 2's): one region, constructed from a span, with nothing
+// past it. (Segregated fits, quick fit, growth and mapped blocks are
+// chapter 5's, below.)
 //
 // The model test (model_tests.cpp) runs a fixture's seeds with
 // kDefaultOperations / model_operations_divisor operations each. There are
-// nine fixtures here, each checked after every operation (its lists too:
-// 114 of them when segregated), so each runs half the operations to keep
-// the whole suite within CI's time (all nine together then take about as
-// long as one stage-3 fixture, whose heaps never merge and grow long
-// lists). Half a run still goes through every phase of the live-block
-// target several times per seed.
+// seven fixtures here, each checked after every operation, so each runs
+// half the operations to keep the whole suite within CI's time. Half a run
+// still goes through every phase of the live-block target several times
+// per seed.
 
 /// Operations of the model test, divided by this, for each stage-4 fixture.
 inline constexpr std::size_t kStage4ModelOperationsDivisor = 2;
 
 /// A chapter-4 allocator (CoalescingFirstFit, ...) over a caller-provided
-/// region, with no upstream: the region is all there is.
+/// region: the region is all there is.
 template <class Coalescing>
 struct CoalescingOverSpan {
   using allocator_type = Coalescing;
@@ -215,10 +219,34 @@ using AddressOrderedOverSpan = CoalescingOverSpan<AddressOrderedFirstFit>;
 using DeferredOverSpan = CoalescingOverSpan<DeferredFirstFit>;
 /// Footer elision over a caller-provided region.
 using ElidedOverSpan = CoalescingOverSpan<ElidedFirstFit>;
+
+// ---- Stage 5 -------------------------------------------------------------
+//
+// Over page-aligned regions, as every fixture from stage 2 on, so that a
+// seed of the model test replays exactly. The model test checks the heap
+// after every operation, and segregated fits check one list per size
+// class, so these run half the operations too.
+
+/// Operations of the model test, divided by this, for each stage-5 fixture.
+inline constexpr std::size_t kStage5ModelOperationsDivisor = 2;
+
+/// A chapter-5 allocator over a caller-provided region, with no upstream:
+/// the region is all there is.
+template <class RealMalloc>
+struct RealMallocOverSpan {
+  using allocator_type = RealMalloc;
+  static constexpr std::size_t capacity = kTestHeapBytes;
+  static constexpr std::size_t model_operations_divisor = kStage5ModelOperationsDivisor;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  RealMalloc heap{memory.bytes(), Upstream{}};
+};
+
 /// Segregated fits over a caller-provided region.
-using SegregatedOverSpan = CoalescingOverSpan<SegregatedFitAllocator>;
+using SegregatedOverSpan = RealMallocOverSpan<SegregatedFitAllocator>;
 /// Quick fit (segregated fits with quick lists) over a caller-provided region.
-using QuickFitOverSpan = CoalescingOverSpan<QuickFitAllocator>;
+using QuickFitOverSpan = RealMallocOverSpan<QuickFitAllocator>;
 
 /// Segregated fits on a quarter of the memory, growing into the rest from
 /// the process's mmap source: new regions, and a mapping of its own for
@@ -228,10 +256,11 @@ using QuickFitOverSpan = CoalescingOverSpan<QuickFitAllocator>;
 struct SegregatedWithUpstream {
   using allocator_type = SegregatedFitAllocator;
   static constexpr std::size_t capacity = kTestHeapBytes;
-  static constexpr std::size_t model_operations_divisor = kStage4ModelOperationsDivisor;
+  static constexpr std::size_t model_operations_divisor = kStage5ModelOperationsDivisor;
   /// Bytes of the first region; the rest of `capacity` comes from upstream.
   static constexpr std::size_t region_bytes = capacity / 4;
-  /// Requests of at least this many bytes are mapped.
+  /// Requests of at least this many bytes are mapped (catalogue_tests.cpp's
+  /// MapsLargeBlocks looks for this member).
   static constexpr std::size_t mmap_threshold = std::size_t{8} * 1024;
   allocator_type& allocator() noexcept { return heap; }
 
@@ -254,8 +283,7 @@ using ContractAllocators =
                SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
                WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
-               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream,
-               QuickFitOverSpan>;
+               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan>;
 
 /// Every allocator that gives single blocks back and resizes them
 /// (heaplab::Reallocating): the model-based random test (model_tests.cpp)
@@ -265,8 +293,11 @@ using ReallocatingAllocators =
                SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
                WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
-               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream,
-               QuickFitOverSpan>;
+               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan>;
+
+/// The fixtures that map large blocks: the bad-input catalogue's rows for
+/// them (catalogue_tests.cpp).
+using MappingAllocators = std::tuple<SegregatedWithUpstream>;
 
 }  // namespace heaplab::testing
 
@@ -291,7 +322,7 @@ TYPE_TO_STRING_AS("stage4: CoalescingWorstFit over a span", heaplab::testing::Co
 TYPE_TO_STRING_AS("stage4: AddressOrderedFirstFit over a span", heaplab::testing::AddressOrderedOverSpan);
 TYPE_TO_STRING_AS("stage4: DeferredFirstFit over a span", heaplab::testing::DeferredOverSpan);
 TYPE_TO_STRING_AS("stage4: ElidedFirstFit over a span", heaplab::testing::ElidedOverSpan);
-TYPE_TO_STRING_AS("stage4: SegregatedFitAllocator over a span", heaplab::testing::SegregatedOverSpan);
-TYPE_TO_STRING_AS("stage4: QuickFitAllocator over a span", heaplab::testing::QuickFitOverSpan);
-TYPE_TO_STRING_AS("stage4: SegregatedFitAllocator with growth and mapped blocks",
+TYPE_TO_STRING_AS("stage5: SegregatedFitAllocator over a span", heaplab::testing::SegregatedOverSpan);
+TYPE_TO_STRING_AS("stage5: QuickFitAllocator over a span", heaplab::testing::QuickFitOverSpan);
+TYPE_TO_STRING_AS("stage5: SegregatedFitAllocator with growth and mapped blocks",
                   heaplab::testing::SegregatedWithUpstream);

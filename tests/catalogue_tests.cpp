@@ -89,8 +89,7 @@ concept HasUsableSize = requires(A& a, void* p) {
   { a.usable_size(p) } -> std::same_as<std::size_t>;
 };
 
-/// Every fixture that maps large blocks: the catalogue's rows for them.
-using MappingAllocators = std::tuple<heaplab::testing::SegregatedWithUpstream>;
+using heaplab::testing::MappingAllocators;
 
 /// How a refused request must be counted.
 enum class Refusal { rejected, exhausted };

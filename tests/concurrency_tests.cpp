@@ -39,6 +39,7 @@
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/blocks.hpp"
 #include "tests/support/test_chunk_source.hpp"
@@ -257,6 +258,14 @@ struct SynchronizedNextFit {
   static constexpr bool kGrows = false;
   AlignedRegion memory{kRegionBytes, 4096};
   heaplab::Synchronized<heaplab::NextFitAllocator> heap{memory.bytes()};
+};
+
+/// Chapter 4's coalescing allocator: every free merges with its free
+/// neighbours, blocks that other threads hold among them.
+struct SynchronizedCoalescing {
+  static constexpr bool kGrows = false;
+  AlignedRegion memory{kRegionBytes, 4096};
+  heaplab::Synchronized<heaplab::CoalescingFirstFit> heap{memory.bytes()};
 };
 
 /// Quick fit as the drop-in malloc runs it: growing from the kernel's
@@ -539,9 +548,10 @@ TYPE_TO_STRING_AS("stage1: Synchronized BumpAllocator", heaplab::Synchronized<he
 TYPE_TO_STRING_AS("stage1: AtomicBumpAllocator", heaplab::AtomicBumpAllocator);
 TYPE_TO_STRING_AS("stage2: Synchronized ExplicitListAllocator", SynchronizedExplicitList);
 TYPE_TO_STRING_AS("stage3: Synchronized NextFitAllocator", SynchronizedNextFit);
-TYPE_TO_STRING_AS("stage4: Synchronized QuickFitAllocator with growth and mapped blocks",
+TYPE_TO_STRING_AS("stage4: Synchronized CoalescingFirstFit", SynchronizedCoalescing);
+TYPE_TO_STRING_AS("stage5: Synchronized QuickFitAllocator with growth and mapped blocks",
                   SynchronizedQuickFitGrowing);
-TYPE_TO_STRING_AS("stage4: Synchronized SegregatedFitAllocator with growth and mapped blocks",
+TYPE_TO_STRING_AS("stage5: Synchronized SegregatedFitAllocator with growth and mapped blocks",
                   SynchronizedSegregatedGrowing);
 
 TEST_SUITE("concurrency") {
@@ -629,7 +639,7 @@ TEST_CASE_TEMPLATE("threads racing to exhaustion never overrun the region", A,
 }
 
 TEST_CASE_TEMPLATE("threads allocating and freeing each other's blocks leave every byte accounted for", F,
-                   SynchronizedExplicitList, SynchronizedNextFit, SynchronizedQuickFitGrowing,
+                   SynchronizedExplicitList, SynchronizedNextFit, SynchronizedCoalescing, SynchronizedQuickFitGrowing,
                    SynchronizedSegregatedGrowing) {
   F fixture;
   const MisuseCounter misuse;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/assert.hpp"
 #include "stage1_static_bump/atomic_bump_allocator.hpp"
 #include "stage1_static_bump/bump_allocator.hpp"
 #include "stage1_static_bump/chunk_source.hpp"
@@ -1170,19 +1171,19 @@ TEST_CASE("set_misuse_handler returns the previous handler and nullptr restores 
   CHECK(default_restored);
 }
 
-TEST_CASE("the default handler writes the formatted line to stderr and aborts") {
-  int object = 0;
-  const MisuseReport report{Misuse::foreign_pointer, &object, "Test::deallocate"};
+/// Runs \p body in a child process with its standard error on a pipe;
+/// returns what it wrote, and its wait status in \p status.
+template <class Body>
+std::string run_in_child(Body body, int& status) {
   int pipe_ends[2];
   REQUIRE(::pipe(pipe_ends) == 0);
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
-  if (child == 0) {  // the child misuses the heap and should die of it
+  if (child == 0) {
     ::dup2(pipe_ends[1], STDERR_FILENO);
     ::close(pipe_ends[0]);
-    set_misuse_handler(nullptr);
-    report_misuse(report);
-    ::_exit(0);  // reached only if the handler returned
+    body();
+    ::_exit(0);
   }
   ::close(pipe_ends[1]);
   std::string output;
@@ -1191,12 +1192,64 @@ TEST_CASE("the default handler writes the formatted line to stderr and aborts") 
     output.append(chunk, static_cast<std::size_t>(n));
   }
   ::close(pipe_ends[0]);
-  int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);
+  return output;
+}
+
+TEST_CASE("the default handler writes the formatted line to stderr and aborts") {
+  int object = 0;
+  const MisuseReport report{Misuse::foreign_pointer, &object, "Test::deallocate"};
+  int status = 0;
+  // The child misuses the heap and should die of it.
+  const std::string output = run_in_child(
+      [&report] {
+        set_misuse_handler(nullptr);
+        report_misuse(report);
+      },
+      status);
   CHECK(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGABRT);
   char expected[256];
   CHECK(output == format_misuse(report, expected, sizeof expected));
+}
+
+TEST_CASE("a failed assertion names its condition, its reason and its place in one line, then aborts") {
+  int status = 0;
+  const std::string output = run_in_child([] { HEAPLAB_ASSERT(1 + 1 == 3, "arithmetic still works"); }, status);
+#if defined(HEAPLAB_ASSERTIONS)
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  CHECK(output.starts_with("heaplab: assertion failed: 1 + 1 == 3 (arithmetic still works) at "));
+  CHECK(output.find("stage1_tests.cpp:") != std::string::npos);
+  CHECK(output.ends_with("\n"));
+  CHECK(std::count(output.begin(), output.end(), '\n') == 1);
+#else
+  // Release builds compile assertions out: the child runs on and exits 0.
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(output.empty());
+#endif
+}
+
+TEST_CASE("a holding assertion changes nothing") {
+  int evaluated = 0;
+  HEAPLAB_ASSERT(++evaluated == 1, "the condition is evaluated once where assertions are on");
+#if defined(HEAPLAB_ASSERTIONS)
+  CHECK(evaluated == 1);
+#else
+  CHECK(evaluated == 0);  // compiled out: not even evaluated
+#endif
+}
+
+TEST_CASE("a check result names the region of its offset") {
+  const CheckResult one_region = CheckResult::fail("some invariant", 48);
+  CHECK(one_region.region == 0);
+  const CheckResult moved = one_region.in_region(3);
+  CHECK(moved.failed_invariant == "some invariant");
+  CHECK(moved.offset == 48);
+  CHECK(moved.region == 3);
+  CHECK_FALSE(moved.ok());
+  CHECK(CheckResult::pass().in_region(2).ok());
 }
 
 }  // TEST_SUITE("stage1")

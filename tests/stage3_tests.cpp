@@ -1,6 +1,6 @@
 // Chapter 3's invariant suite: which block each placement policy picks,
-// how a chosen block is split, what next fit's rover does, and the space
-// measures, beyond the shared contract.
+// what a policy is given and must offer, how a chosen block is split, what
+// next fit's rover does, and the space measures, beyond the shared contract.
 //
 // Free lists are built by hand: blocks of known sizes are carved one after
 // the other, each followed by an allocated spacer, and freed in a chosen
@@ -24,6 +24,8 @@
 #include "stage2_free_list/block.hpp"
 #include "stage2_free_list/block_diagram.hpp"
 #include "stage2_free_list/block_heap.hpp"
+#include "stage2_free_list/explicit_free_list.hpp"
+#include "stage2_free_list/implicit_free_list.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "stage3_fit_strategies/fit_free_list.hpp"
@@ -125,6 +127,15 @@ Pick pick(const std::vector<std::size_t>& block_sizes, std::size_t request = kRe
           t.heap.stats().blocks_visited - visited_before};
 }
 
+/// Carves a block of \p size bytes (header included) at the break of
+/// \p heap, with nothing in front of it; it comes back free.
+BlockHeader* carve(BlockHeap& heap, std::size_t size) {
+  const Extension grown = heap.extend(size, kDefaultAlignment);
+  REQUIRE(grown.block != nullptr);
+  REQUIRE(grown.filler == nullptr);
+  return grown.block;
+}
+
 /// The filler an aligned block carved at \p block needs: the smallest gap,
 /// 0 or a whole minimum block, that puts the payload (kHeaderSize past the
 /// block's start) on an \p align boundary. Found by trying one cell after
@@ -212,6 +223,62 @@ TEST_CASE_TEMPLATE("a request no free block fits looks at every block once and i
   CHECK(t.heap.check());
 }
 
+// ---- What a policy is given --------------------------------------------------
+
+TEST_CASE_TEMPLATE("a policy places by the request's values: a larger min_block widens the front gap", P,
+                   FirstFit, NextFit, BestFit, WorstFit) {
+  // One free block whose payload would sit 32 bytes short of a 64-byte
+  // boundary. Chapter 3's minimum (24) lets those 32 bytes stay free as the
+  // gap; a minimum of 40 (chapter 4's) does not, and the gap grows by a
+  // whole alignment step, to 96.
+  constexpr std::size_t kAlign = 64;
+  AlignedRegion region(kRegionBytes, kRegionAlignment);
+  BlockHeap heap(region.bytes());
+  std::size_t lead = kMinBlockSize;  // the block in front, sized to put the payload there
+  while (padding_to_align(address_of(heap.begin()) + lead + kHeaderSize, kAlign) != 32) {
+    lead += kBlockGranularity;
+  }
+  (void)carve(heap, lead);
+  BlockHeader& block = *carve(heap, 96 + 80);
+  ExplicitFreeList list;
+  list.insert(block);
+
+  const auto choose = [&list](const BlockRequest& request) {
+    P policy;
+    std::size_t visited = 0;
+    const Choice choice = policy.choose(list, request, visited);
+    CHECK(visited == 1);
+    return choice;
+  };
+  const Choice narrow = choose({80, kAlign, 24});
+  CHECK(narrow.block == &block);
+  CHECK(narrow.placement.front_gap == 32);
+  CHECK(narrow.placement.leftover(block_size(block)) == 64);
+  const Choice wide = choose({80, kAlign, 40});
+  CHECK(wide.block == &block);
+  CHECK(wide.placement.front_gap == 96);
+  CHECK(wide.placement.leftover(block_size(block)) == 0);
+  // One cell more: room with the narrow gap, none with the wide one.
+  CHECK(choose({88, kAlign, 24}).block == &block);
+  CHECK(choose({88, kAlign, 40}).block == nullptr);
+}
+
+/// Chooses like a policy but has no forget(): it could not keep a rover
+/// valid, so FitFreeList must refuse it.
+struct ChooseOnly {
+  Choice choose(const ExplicitFreeList& list, const BlockRequest& request, std::size_t& visited) noexcept;
+};
+
+/// True when FitFreeList<Policy> names a type: its constraint holds.
+template <class Policy>
+concept MakesFitFreeList = requires { typename FitFreeList<Policy>; };
+
+static_assert(FreeBlockList<ExplicitFreeList>);
+static_assert(!FreeBlockList<ImplicitFreeList>, "no links to walk: the heap is the list");
+static_assert(!PlacementPolicy<ChooseOnly, ExplicitFreeList>, "a policy without forget() is not a policy");
+static_assert(!PlacementPolicy<FirstFit, ImplicitFreeList>, "a policy needs a list it can walk");
+static_assert(MakesFitFreeList<BestFit> && !MakesFitFreeList<ChooseOnly>);
+
 // ---- Next fit's rover --------------------------------------------------------
 
 TEST_CASE("next fit: the rover moves past the chosen block and wraps round to the head") {
@@ -298,16 +365,10 @@ TEST_CASE("next fit: check() reports a rover that is not on the list") {
   // on a block its walk no longer reaches, without any undefined behaviour.
   AlignedRegion region(kRegionBytes, kRegionAlignment);
   BlockHeap heap(region.bytes());
-  const auto carve = [&heap](std::size_t size) {
-    const Extension grown = heap.extend(size, kDefaultAlignment);
-    REQUIRE(grown.block != nullptr);
-    REQUIRE(grown.filler == nullptr);
-    return grown.block;
-  };
-  BlockHeader* const a = carve(24);
-  BlockHeader* const b = carve(96);
-  BlockHeader* const c = carve(48);
-  BlockHeader* const d = carve(24);
+  BlockHeader* const a = carve(heap, 24);
+  BlockHeader* const b = carve(heap, 96);
+  BlockHeader* const c = carve(heap, 48);
+  BlockHeader* const d = carve(heap, 24);
   FitFreeList<NextFit> list;
   for (BlockHeader* block : {a, b, c, d}) list.insert(*block);  // d -> c -> b -> a
   CHECK(list.check(heap, 4));

@@ -1,6 +1,6 @@
 /// \file
-/// libFuzzer target for chapter 4's coalescing allocators: the nine
-/// configurations over a region of their own, and segregated fits and
+/// libFuzzer target for the coalescing allocators of chapters 4 and 5: the
+/// nine over a region of their own, and chapter 5's segregated fits and
 /// quick fit growing from a chunk source, with large blocks in mappings of
 /// their own (quick fit so is the drop-in malloc's configuration).
 ///
@@ -15,7 +15,11 @@
 #include <string_view>
 
 #include "stage1_static_bump/growing_arena.hpp"
+#include "stage4_coalescing/address_ordered.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage4_coalescing/deferred_coalescing.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 #include "tests/fuzz/fuzz_harness.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 #include "tests/support/aligned_region.hpp"

@@ -17,6 +17,7 @@
 #include "stage1_static_bump/contract.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage5_real_malloc/malloc_stats.hpp"
 
 namespace heaplab::fuzzing {
 
@@ -26,7 +27,7 @@ struct NamedCount {
   std::size_t value = 0;  ///< Its value.
 };
 
-/// Every field of a HeapStats, FreeListStats or CoalescingStats, in
+/// Every field of a HeapStats, FreeListStats, CoalescingStats or MallocStats, in
 /// declaration order.
 class StatsFields {
  public:
@@ -55,11 +56,14 @@ class StatsFields {
   /// The contract's fields, chapter 2's and chapter 4's.
   explicit StatsFields(const CoalescingStats& s) noexcept
       : StatsFields(static_cast<const FreeListStats&>(s)) {
+    add("merges", s.merges);
+    add("merge_passes", s.merge_passes);
+  }
+  /// The contract's fields, chapter 2's, chapter 4's and chapter 5's.
+  explicit StatsFields(const MallocStats& s) noexcept : StatsFields(static_cast<const CoalescingStats&>(s)) {
     add("regions", s.regions);
     add("mapped_blocks", s.mapped_blocks);
     add("mapped_bytes", s.mapped_bytes);
-    add("merges", s.merges);
-    add("merge_passes", s.merge_passes);
     add("quick_blocks", s.quick_blocks);
   }
 

@@ -36,6 +36,7 @@
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 
 namespace {
 
@@ -141,7 +142,7 @@ int main(int argc, char** argv) {
   std::size_t size = 0;
   if (argc != 4 || !parse_misuse(argv[2], misuse) || !parse_size(argv[3], size)) {
     std::fprintf(stderr,
-                 "usage: use_after_free explicit-list|best-fit|quick-fit "
+                 "usage: use_after_free explicit-list|best-fit|coalesce-first-fit|quick-fit "
                  "read-after-free|write-after-free|overflow|none <size: 64 to 4096>\n");
     return 2;
   }
@@ -151,6 +152,8 @@ int main(int argc, char** argv) {
     ran = run<heaplab::ExplicitListAllocator>(misuse, size);
   } else if (allocator == "best-fit") {
     ran = run<heaplab::BestFitAllocator>(misuse, size);
+  } else if (allocator == "coalesce-first-fit") {
+    ran = run<heaplab::CoalescingFirstFit>(misuse, size);
   } else if (allocator == "quick-fit") {
     ran = run<heaplab::QuickFitAllocator>(misuse, size);
   } else {

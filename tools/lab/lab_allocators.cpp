@@ -10,7 +10,11 @@
 #include "stage1_static_bump/growing_arena.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
+#include "stage4_coalescing/address_ordered.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage4_coalescing/deferred_coalescing.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 
 namespace heaplab {
 namespace {
@@ -88,9 +92,9 @@ constexpr LabAllocator kAllocators[] = {
                             "boundary tags: first fit, merging only when a request would fail"),
     entry<ElidedFirstFit>("coalesce-elided", "stage 4", "ElidedFirstFit",
                           "boundary tags: first fit, footers on free blocks only"),
-    entry<SegregatedFitAllocator>("segregated-fit", "stage 4", "SegregatedFitAllocator",
+    entry<SegregatedFitAllocator>("segregated-fit", "stage 5", "SegregatedFitAllocator",
                                   "size classes with a bitmap (good fit), merging, footer elision"),
-    entry<QuickFitAllocator>("quick-fit", "stage 4", "QuickFitAllocator",
+    entry<QuickFitAllocator>("quick-fit", "stage 5", "QuickFitAllocator",
                              "segregated fits with quick lists in front (glibc's tcache idea)"),
     entry<PmrPool>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
                    "the standard library's pooling resource (size-class pools)"),

@@ -24,7 +24,7 @@ namespace heaplab {
 /// instance of it.
 struct LabAllocator {
   std::string_view name;     ///< Its name on the command line, e.g. "first-fit".
-  std::string_view chapter;  ///< "stage 1" .. "stage 4", or "reference" for glibc and std::pmr.
+  std::string_view chapter;  ///< "stage 1" .. "stage 5", or "reference" for glibc and std::pmr.
   std::string_view type;     ///< The C++ type (or function) it stands for, e.g. "FirstFitAllocator".
   std::string_view summary;  ///< What it does, in one line.
   /// replay() on a fresh instance over \p heap.

@@ -1,5 +1,5 @@
 // The C++ side of a drop-in allocator: this program replaces every global
-// operator new and operator delete with chapter 4's quick fit, then runs an
+// operator new and operator delete with chapter 5's quick fit, then runs an
 // ordinary C++ workload (containers, strings, an over-aligned type,
 // threads) and shows what the allocator served.
 //
@@ -35,7 +35,7 @@
 
 #include "stage1_static_bump/demo_output.hpp"
 #include "stage1_static_bump/synchronized.hpp"
-#include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 #include "tools/shim/immortal.hpp"
 
 namespace {

@@ -26,7 +26,7 @@
 #include <string_view>
 
 #include "stage1_static_bump/chunk_source.hpp"
-#include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
 
 namespace heaplab::shim {
 
@@ -57,7 +57,7 @@ inline constexpr std::size_t kLargeBlockThreshold = std::size_t{128} * 1024;
 /// too, and the heap then serves only what it maps on its own.
 [[nodiscard]] std::span<std::byte> reserve_heap(std::size_t bytes) noexcept;
 
-/// What a chapter-4 allocator gets upstream in a shim: a mapping of its
+/// What a chapter-5 allocator gets upstream in a shim: a mapping of its
 /// own, from \p source, for every request of kLargeBlockThreshold bytes or
 /// more, unmapped again by free(), as glibc does; and no other growth. The
 /// reservation of \p heap_bytes is the whole heap: HEAPLAB_HEAP_SIZE means

@@ -49,7 +49,7 @@ using Heap = heaplab::shim::MallocHeap<ShimAllocator>;
 
 static_assert(heaplab::Allocator<Heap> && heaplab::Reallocating<Heap>);
 
-/// A heap of allocator \p A on \p region: a chapter-4 allocator also maps
+/// A heap of allocator \p A on \p region: a chapter-5 allocator also maps
 /// its large blocks from \p large_blocks (heaplab::shim::large_blocks_only());
 /// any other allocator gets the region alone. (A template, so that only
 /// the branch that fits \p A is compiled.)

@@ -38,7 +38,6 @@
 #include "stage1_static_bump/synchronized.hpp"
 #include "stage2_free_list/block.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
-#include "stage4_coalescing/boundary_tags.hpp"
 #include "tools/shim/sized_blocks.hpp"
 
 namespace heaplab::shim {
@@ -54,13 +53,13 @@ struct MallocCounts {
   std::size_t frees = 0;
 };
 
-/// Bytes an allocated block of \p A keeps after its payload: chapter 4's
-/// footer, in the configurations that keep one on allocated blocks; none
-/// for every other allocator.
+/// Bytes an allocated block of \p A keeps after its payload: the footer
+/// of chapter 4's tag layout (A::tags_type) where allocated blocks keep
+/// one; none for every other allocator.
 template <class A>
 [[nodiscard]] constexpr std::size_t allocated_block_footer() noexcept {
-  if constexpr (requires { A::kConfig.footers; }) {
-    return allocated_footer_bytes(A::kConfig.footers);
+  if constexpr (requires { A::tags_type::kAllocatedFooterBytes; }) {
+    return A::tags_type::kAllocatedFooterBytes;
   } else {
     return 0;
   }
@@ -96,7 +95,7 @@ class MallocHeap {
   /// so half of the free ones, have payloads on an odd multiple of 8, which
   /// no 16-aligned request can use as they are: each one must be skipped,
   /// or cut with a gap in front. On an allocation-heavy program (python3
-  /// with PYTHONMALLOC=malloc), chapter 4's segregated fits then ran for
+  /// with PYTHONMALLOC=malloc), chapter 5's segregated fits then ran for
   /// more than two minutes; with the rounding they take about as long as
   /// glibc, three seconds. With blocks in multiples of 16, a block that
   /// starts where an aligned one ended is aligned too, and the heap stays
@@ -149,7 +148,7 @@ class MallocHeap {
   /// untouched, when no block can hold \p size bytes or \p p is misuse
   /// (reported).
   ///
-  /// Chapters 2 to 4 resize in place where they can (chapter 4 grows into
+  /// Chapters 2 to 5 resize in place where they can (chapter 4 grows into
   /// a free neighbour, shrinks by splitting the tail off) and move the
   /// block otherwise; they are asked to move it with malloc's alignment,
   /// since C promises 16 for every pointer realloc returns.

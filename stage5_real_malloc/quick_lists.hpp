@@ -23,11 +23,12 @@
 /// touch one header and one list head. To its *user* the block is free
 /// (a second free is a double free). The price is fragmentation: quick
 /// blocks do not merge, so when an allocation finds no free block the
-/// allocator first flushes every list through the normal, coalescing free
-/// path (glibc's malloc_consolidate), and only then grows the heap.
+/// cache in front of the heap (QuickCache, quick_fit.hpp) first flushes
+/// every list through the normal, coalescing free path (glibc's
+/// malloc_consolidate), and only then grows the heap.
 ///
 /// The limits, and why:
-/// - kLimit = 256 bytes of block (requests up to 240 bytes under footer
+/// - kLimit = 256 bytes of block (requests of up to 232 bytes under footer
 ///   elision). Small objects are most of the requests in real programs
 ///   (Wilson et al. 1995) and are where a search and a merge cost the most
 ///   next to the work the caller does with the block. glibc's fastbins stop
@@ -50,11 +51,10 @@
 namespace heaplab {
 
 /// Bit 2 of `size_and_flags`: set while the (allocated) block waits on a
-/// quick list. Only kept with CoalescingConfig::quick_lists.
+/// quick list. Set only by QuickLists (and so by QuickCache).
 inline constexpr std::size_t kQuickBit = 4;
 
-static_assert((kQuickBit & kFlagMask) == kQuickBit && (kQuickBit & kBoundaryTagFlags) == 0,
-              "the Q bit is a free flag bit of the header");
+static_assert((kQuickBit & kFlagMask) == kQuickBit, "the Q bit is a flag bit of the header");
 
 /// True when \p header's block waits on a quick list.
 [[nodiscard]] constexpr bool is_quick(const BlockHeader& header) noexcept {
@@ -89,7 +89,7 @@ class QuickLists {
   /// Puts the allocated \p block on the list of its size and sets its Q
   /// bit. False, with nothing changed, when its size has no list or the
   /// list is full: then it takes the normal free path.
-  bool push(BlockHeader& block) noexcept {
+  [[gnu::always_inline]] bool push(BlockHeader& block) noexcept {
     const std::size_t size = block_size(block);
     if (!has_list(size)) return false;
     List& list = lists_[list_for(size)];
@@ -106,7 +106,7 @@ class QuickLists {
 
   /// Takes the most recently pushed block of exactly \p size bytes off its
   /// list and clears its Q bit; null when there is none.
-  [[nodiscard]] BlockHeader* pop(std::size_t size) noexcept {
+  [[nodiscard, gnu::always_inline]] BlockHeader* pop(std::size_t size) noexcept {
     if (!has_list(size)) return nullptr;
     List& list = lists_[list_for(size)];
     BlockHeader* const block = list.head;
@@ -125,7 +125,7 @@ class QuickLists {
   /// if its payload has that alignment. (A heap whose blocks are all whole
   /// multiples of 16 bytes, as the malloc shim makes them, has every
   /// payload 16-aligned once the first one is.)
-  [[nodiscard]] BlockHeader* pop_aligned(std::size_t size, std::size_t align) noexcept {
+  [[nodiscard, gnu::always_inline]] BlockHeader* pop_aligned(std::size_t size, std::size_t align) noexcept {
     if (!has_list(size)) return nullptr;
     BlockHeader* const head = lists_[list_for(size)].head;
     if (head == nullptr || !is_aligned(payload_of(head), align)) return nullptr;
@@ -149,14 +149,6 @@ class QuickLists {
     }
   }
 
-  /// How many blocks the lists hold.
-  [[nodiscard]] std::size_t blocks() const noexcept { return blocks_; }
-  /// How many bytes of block the lists hold.
-  [[nodiscard]] std::size_t bytes() const noexcept {
-    std::size_t sum = 0;
-    for (std::size_t index = 0; index < kLists; ++index) sum += lists_[index].count * size_of_list(index);
-    return sum;
-  }
   /// True when \p block is on the list of its size (a walk of at most
   /// kCap blocks, so a cycle cannot trap it).
   [[nodiscard]] bool contains(const BlockHeader& block) const noexcept {
@@ -169,6 +161,14 @@ class QuickLists {
     return false;
   }
 
+  /// How many blocks the lists hold.
+  [[nodiscard]] std::size_t blocks() const noexcept { return blocks_; }
+  /// How many bytes of block the lists hold.
+  [[nodiscard]] std::size_t bytes() const noexcept {
+    std::size_t sum = 0;
+    for (std::size_t index = 0; index < kLists; ++index) sum += lists_[index].count * size_of_list(index);
+    return sum;
+  }
   /// Verifies every list: it ends within its count (no cycle), its count
   /// is within kCap, and every block on it is one of the heap's (\p owned
   /// says which are), allocated, has the Q bit, and has the list's size.

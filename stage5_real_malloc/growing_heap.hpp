@@ -1,0 +1,343 @@
+/// \file
+/// A heap that grows into new regions: when none of its regions can serve a
+/// request, GrowingHeap maps a new region from a ChunkSource and builds
+/// another heap of its kind (Inner: one region of chapter 4's allocator,
+/// or quick fit in front of one) on it.
+///
+///     first region (the static heap, or the caller's)
+///     +-----------+----------+--------------------------------+----------+
+///     | start map | prologue | blocks ...                     | epilogue |
+///     +-----------+----------+--------------------------------+----------+
+///     chunk 1 from the source
+///     +--------+-----------+----------+-----------------------------+----------+------+
+///     | Region | start map | prologue | blocks ...                  | epilogue | room |
+///     +--------+-----------+----------+-----------------------------+----------+------+
+///      next, the chunk, and the heap on the rest of it
+///
+/// A grown region's record lies at the start of its own chunk, so the
+/// heap needs no memory of its own for them (chapter 1's GrowingArena keeps
+/// its chunks the same way). Region sizes double, from
+/// GrowthPolicy::first_chunk up to max_chunk, so a heap of n bytes has
+/// O(log n) regions; a request too large for the next size gets a region
+/// of its size. How much may be held in all is the source's to say: the
+/// composed allocators (real_malloc.hpp) give this layer and LargeBlocks one
+/// ChunkBudget, which keeps GrowthPolicy::limit over both.
+///
+/// allocate() asks the regions oldest first, so that the older regions'
+/// holes are filled before a newer region is used; a block goes back to
+/// the region it lies in. Each region is a heap of its own, with its own
+/// free blocks and break: regions are not adjacent, so no block could
+/// merge across two of them anyway, and keeping their free blocks apart
+/// costs only a search per region once the older ones are full (glibc's
+/// and jemalloc's arenas are whole heaps side by side in the same way).
+/// Regions are given back only when the heap is destroyed.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/assert.hpp"
+#include "stage1_static_bump/bump_allocator.hpp"
+#include "stage1_static_bump/chunk_source.hpp"
+#include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/growing_arena.hpp"
+#include "stage2_free_list/block.hpp"
+#include "stage2_free_list/free_list_allocator.hpp"
+#include "stage4_coalescing/boundary_tags.hpp"
+#include "stage4_coalescing/tagged_heap.hpp"
+#include "stage5_real_malloc/malloc_stats.hpp"
+
+namespace heaplab {
+
+/// Regions of \p Inner, a new one mapped whenever none can serve (see the
+/// file comment). Not thread-safe: wrap it in Synchronized.
+template <class Inner>
+class GrowingHeap {
+ public:
+  /// The tag layout of the regions (for layers, tools and tests).
+  using tags_type = typename Inner::tags_type;
+
+  /// A heap whose first region is built from \p first_region (nothing:
+  /// the static 10 MiB heap; a span: the caller's region), growing from
+  /// \p source (null: never) in regions sized by \p growth.
+  template <class... FirstRegion>
+  GrowingHeap(ChunkSource* source, GrowthPolicy growth, FirstRegion&&... first_region) noexcept
+      : first_(std::forward<FirstRegion>(first_region)...),
+        source_(source),
+        next_chunk_(growth.first_chunk),
+        max_chunk_(growth.max_chunk) {}
+  GrowingHeap(const GrowingHeap&) = delete;
+  GrowingHeap& operator=(const GrowingHeap&) = delete;
+  /// Gives every grown region back to the source.
+  ~GrowingHeap();
+
+  /// Returns \p size bytes aligned to `max(align, 8)`, or nullptr (see the
+  /// contract): from the first region that can serve, oldest first, else
+  /// from a new region.
+  [[nodiscard, gnu::always_inline]] inline void* allocate(std::size_t size,
+                                                          std::size_t align = kDefaultAlignment) noexcept;
+  /// Gives the block at \p p back to its region (nullptr: nothing happens).
+  [[gnu::always_inline]] inline void deallocate(void* p) noexcept;
+  /// Resizes the block at \p p as its region does; a block its region has
+  /// no room for moves to wherever allocate() finds some.
+  [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
+  /// Returns \p count * \p size zeroed bytes, or nullptr when the product
+  /// overflows (counted as rejected) or cannot be served, like calloc.
+  [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept;
+  /// Bytes the caller may use at \p p, as its region answers (0 for null
+  /// and for misuse, which is reported).
+  [[nodiscard]] std::size_t usable_size(void* p) noexcept { return region_for(p).usable_size(p); }
+
+  /// The regions' numbers added up (MallocStats::regions counts them);
+  /// `exhausted` counts the requests that no region, old or new, could
+  /// serve, not each region that could not.
+  [[nodiscard]] MallocStats stats() const noexcept;
+  /// Verifies every region; a failure says which (CheckResult::region).
+  [[nodiscard]] CheckResult check() const noexcept;
+  /// True when \p p points into a block of any region.
+  [[nodiscard]] bool owns(const void* p) const noexcept {
+    if (first_.owns(p)) return true;
+    const Inner* const grown = grown_region_of(p);
+    return grown != nullptr && grown->owns(p);
+  }
+  /// Calls \p visit with every block of every region, oldest region first;
+  /// BlockView::region is the region's index in that order.
+  template <class Visitor>
+  void for_each_block(Visitor&& visit) const {
+    std::size_t index = 0;
+    for_each_region([&](const Inner& region) {
+      region.for_each_block([&](BlockView view) {
+        view.region = index;
+        visit(view);
+      });
+      ++index;
+    });
+  }
+
+  /// Calls \p visit with each region, oldest first (for diagrams and tests).
+  template <class Visitor>
+  void for_each_region(Visitor&& visit) const {
+    visit(std::as_const(first_));
+    for (const Region* region = grown_; region != nullptr; region = region->next) visit(region->heap);
+  }
+
+  /// The header of the allocated block at \p p, or null after its region
+  /// reported the misuse on behalf of \p where (for layers).
+  [[nodiscard]] BlockHeader* allocated_block(void* p, std::string_view where) noexcept {
+    return region_for(p).allocated_block(p, where);
+  }
+
+ private:
+  /// The record at the start of a grown region's chunk (see the diagram).
+  struct Region {
+    std::span<std::byte> chunk;  ///< The chunk as the source gave it.
+    Region* next;                ///< The next (newer) region, or null.
+    Inner heap;                  ///< The heap, on the rest of the chunk.
+  };
+  /// Bytes of the record, before the region's heap.
+  static constexpr std::size_t kRecordBytes = round_up(sizeof(Region), alignof(std::max_align_t));
+
+  /// True when \p p lies in \p region's bytes, where its blocks are: what
+  /// a pointer is routed by. Whether it is a block there is for the
+  /// region's own checks to say (its check of the pointer repeats this
+  /// test, which the compiler then does once).
+  [[nodiscard, gnu::always_inline]] static bool lies_in(const Inner& region, const void* p) noexcept {
+    return region.heap().blocks().contains(p);
+  }
+  /// The region \p p lies in; the first region for a pointer that is in
+  /// none (its checks then report the misuse). The first region is asked
+  /// first: in most programs it holds most blocks.
+  [[nodiscard, gnu::always_inline]] Inner& region_for(const void* p) noexcept {
+    if (lies_in(first_, p)) [[likely]] return first_;
+    Inner* const grown = grown_region_of(p);
+    return grown == nullptr ? first_ : *grown;
+  }
+  [[nodiscard]] Inner* grown_region_of(const void* p) const noexcept;
+  [[nodiscard, gnu::noinline]] void* allocate_slowly(std::size_t size, std::size_t align) noexcept;
+  [[gnu::noinline]] void deallocate_elsewhere(void* p) noexcept;
+  [[nodiscard]] Inner* add_region(std::size_t size, std::size_t align) noexcept;
+  [[nodiscard]] static std::size_t chunk_bytes_for(std::size_t size, std::size_t align) noexcept;
+  [[nodiscard]] void* move_out(Inner& region, void* p, std::size_t size, std::size_t align) noexcept;
+
+  Inner first_;                  ///< The first region: the static heap or the caller's.
+  Region* grown_ = nullptr;      ///< Grown regions, oldest first.
+  Region* newest_ = nullptr;     ///< The last of them, where a new one is linked.
+  ChunkSource* source_;          ///< Where new regions come from, or null.
+  std::size_t next_chunk_;       ///< Bytes of the next region's chunk.
+  std::size_t max_chunk_;        ///< Chunk sizes stop doubling here.
+  std::size_t exhausted_ = 0;    ///< Lifetime: requests no region could serve.
+  std::size_t overflows_ = 0;    ///< Lifetime: allocate_zeroed() products that overflowed (rejected).
+};
+
+template <class Inner>
+GrowingHeap<Inner>::~GrowingHeap() {
+  for (Region* region = grown_; region != nullptr;) {
+    Region* const next = region->next;
+    const std::span<std::byte> chunk = region->chunk;
+    region->~Region();
+    source_->release(chunk);
+    region = next;
+  }
+}
+
+// ---------------------------------------------------------------- allocate
+
+// [allocate]
+template <class Inner>
+void* GrowingHeap<Inner>::allocate(std::size_t size, std::size_t align) noexcept {
+  if constexpr (requires { first_.allocate_parked(size, align); }) {
+    // Quick fit's parked blocks, inline: the path most requests take,
+    // which must stay short. Everything else is one call away.
+    if (void* const p = first_.allocate_parked(size, align)) return p;
+  }
+  return allocate_slowly(size, align);
+}
+
+/// The regions in turn, oldest first, then a new region. Out of line, so
+/// that the fast path before it has no registers to save. (The first
+/// region's allocate() looks at quick fit's parked blocks once more: a few
+/// instructions, next to what follows. A request no heap may serve is
+/// refused, and counted, by the first region: nothing else is asked.)
+template <class Inner>
+void* GrowingHeap<Inner>::allocate_slowly(std::size_t size, std::size_t align) noexcept {
+  if (void* const p = first_.allocate(size, align)) return p;
+  if (!is_valid_request(size, align)) return nullptr;
+  for (Region* region = grown_; region != nullptr; region = region->next) {
+    if (void* const p = region->heap.allocate(size, align)) return p;
+  }
+  if (Inner* const fresh = add_region(size, align)) {
+    void* const p = fresh->allocate(size, align);
+    HEAPLAB_ASSERT(p != nullptr, "a region sized for the request serves it");
+    return p;
+  }
+  ++exhausted_;
+  return nullptr;
+}
+// [allocate]
+
+// [add_region]
+/// Maps a region that can serve \p size bytes aligned to \p align, and
+/// links it in as the newest; null when the source has no chunk to give.
+template <class Inner>
+Inner* GrowingHeap<Inner>::add_region(std::size_t size, std::size_t align) noexcept {
+  const std::size_t needed = chunk_bytes_for(size, align);
+  if (source_ == nullptr || needed == 0) return nullptr;
+  const std::span<std::byte> chunk = source_->acquire(std::max(next_chunk_, needed));
+  if (chunk.empty()) return nullptr;
+  auto* const region = ::new (chunk.data()) Region{chunk, nullptr, Inner(chunk.subspan(kRecordBytes))};
+  (newest_ == nullptr ? grown_ : newest_->next) = region;
+  newest_ = region;
+  // Twice the size next time, up to max_chunk (never below first_chunk).
+  if (next_chunk_ < max_chunk_) next_chunk_ = next_chunk_ > max_chunk_ / 2 ? max_chunk_ : 2 * next_chunk_;
+  return &region->heap;
+}
+
+/// Bytes of a chunk whose region can serve \p size bytes aligned to
+/// \p align; 0 when no chunk could (sizes near kMaxRequest). The region
+/// needs the block, room for a gap in front of it when the alignment
+/// asks for more than 8 (as chapter 4's grow() asks), the prologue and
+/// the epilogue; the chunk adds the record, and the start map, 1/64 of
+/// the rest (chapter 2's BlockStartMap), with a word of slack each.
+template <class Inner>
+std::size_t GrowingHeap<Inner>::chunk_bytes_for(std::size_t size, std::size_t align) noexcept {
+  if (size > kMaxRequest / 4 || align > kMaxRequest / 4) return 0;  // no source has half of memory to give
+  const std::size_t gap = align > kDefaultAlignment ? align + kMinTaggedBlockSize : 0;
+  const std::size_t region = tagged_block_size_for<tags_type>(size) + gap + TaggedHeap<tags_type>::kPrologueSize +
+                             TaggedHeap<tags_type>::kEpilogueSize + 2 * sizeof(std::uint64_t);
+  return kRecordBytes + region + region / 63;
+}
+// [add_region]
+
+/// The grown region whose bytes \p p lies in, or null.
+template <class Inner>
+Inner* GrowingHeap<Inner>::grown_region_of(const void* p) const noexcept {
+  for (Region* region = grown_; region != nullptr; region = region->next) {
+    if (lies_in(region->heap, p)) return &region->heap;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------- free and resize
+
+// [deallocate]
+template <class Inner>
+void GrowingHeap<Inner>::deallocate(void* p) noexcept {
+  if (lies_in(first_, p)) [[likely]] {
+    first_.deallocate(p);
+  } else {
+    deallocate_elsewhere(p);
+  }
+}
+
+/// deallocate() of a pointer that is not the first region's: a grown
+/// region's, or nobody's (the first region reports the misuse; null does
+/// nothing). Out of line, as allocate_slowly() is.
+template <class Inner>
+void GrowingHeap<Inner>::deallocate_elsewhere(void* p) noexcept {
+  Inner* const grown = grown_region_of(p);
+  (grown == nullptr ? first_ : *grown).deallocate(p);
+}
+// [deallocate]
+
+// [reallocate]
+template <class Inner>
+void* GrowingHeap<Inner>::reallocate(void* p, std::size_t size, std::size_t align) noexcept {
+  if (p == nullptr) return allocate(size, align);
+  Inner& region = region_for(p);
+  if (region.allocated_block(p, "GrowingHeap::reallocate") == nullptr) return nullptr;  // misuse, reported
+  void* const resized = region.reallocate(p, size, align);
+  if (resized != nullptr || !is_valid_request(size, align)) return resized;  // done, or refused and counted
+  return move_out(region, p, size, align);
+}
+
+/// \p region has no room for the block at \p p at \p size bytes: it moves
+/// to wherever allocate() finds room (another region, a new one), keeping
+/// what both blocks hold, as chapter 2's realloc moves a block. Null, with
+/// the block untouched, when there is none.
+template <class Inner>
+void* GrowingHeap<Inner>::move_out(Inner& region, void* p, std::size_t size, std::size_t align) noexcept {
+  void* const moved = allocate(size, align);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, p, std::min(header_of(p)->requested, size));
+  region.deallocate(p);
+  return moved;
+}
+// [reallocate]
+
+template <class Inner>
+void* GrowingHeap<Inner>::allocate_zeroed(std::size_t count, std::size_t size) noexcept {
+  const auto allocate_bytes = [this](std::size_t bytes) { return allocate(bytes); };
+  return allocate_zeroed_with(count, size, overflows_, allocate_bytes);
+}
+
+// ---------------------------------------------------------------- numbers and checks
+
+
+template <class Inner>
+MallocStats GrowingHeap<Inner>::stats() const noexcept {
+  MallocStats s;
+  for_each_region([&](const Inner& region) { s += region.stats(); });
+  s.exhausted = exhausted_;
+  s.rejected += overflows_;
+  return s;
+}
+
+template <class Inner>
+CheckResult GrowingHeap<Inner>::check() const noexcept {
+  CheckResult result = CheckResult::pass();
+  std::size_t index = 0;
+  for_each_region([&](const Inner& region) {
+    if (result) result = region.check().in_region(index);
+    ++index;
+  });
+  return result;
+}
+
+}  // namespace heaplab

@@ -1,0 +1,72 @@
+/// \file
+/// The numbers of chapter 5: chapter 4's, plus where the bytes are now that
+/// a heap has several regions, mappings of its own and parked blocks.
+///
+/// Every layer of the chapter reports a MallocStats: a layer takes its
+/// inner heap's numbers and adds what it keeps itself (QuickCache its
+/// parked blocks, LargeBlocks its mappings), and GrowingHeap adds its
+/// regions' numbers together (operator+=). A region of chapter 4
+/// converts to one: one region, nothing mapped, nothing parked.
+#pragma once
+
+#include <cstddef>
+
+#include "stage4_coalescing/coalescing_allocator.hpp"
+
+namespace heaplab {
+
+/// Chapter 4's numbers and chapter 5's.
+///
+/// HeapStats::used counts every region's blocks (prologues included) and
+/// every mapping, and HeapStats::high_water is the largest it has been;
+/// it can now fall, as mappings are given back.
+struct MallocStats : CoalescingStats {
+  std::size_t regions = 0;        ///< Live: regions of blocks (the first one and the grown ones).
+  std::size_t mapped_blocks = 0;  ///< Live: large blocks in mappings of their own.
+  std::size_t mapped_bytes = 0;   ///< Live: bytes of those mappings.
+  /// Live: blocks parked on quick lists. Free to their users, so they are
+  /// counted in FreeListStats::free_blocks and free_bytes too, not in
+  /// live_allocations.
+  std::size_t quick_blocks = 0;
+
+  /// No region, nothing counted.
+  MallocStats() noexcept = default;
+  /// The numbers of one chapter-4 region: one region, nothing mapped or
+  /// parked. Implicit, so that a layer over a region reads its numbers as
+  /// it reads a layer's.
+  MallocStats(const CoalescingStats& region) noexcept : CoalescingStats(region), regions(1) {}
+};
+
+/// Adds \p more to \p total, field by field: the numbers of a heap of
+/// several regions (GrowingHeap). Live numbers add up exactly, and so do
+/// the high-water marks of regions whose break never moves back; the
+/// peaks of requested bytes add up to an upper bound (the regions may
+/// have peaked at different moments), which stays at or below the sum of
+/// the high-water marks.
+inline MallocStats& operator+=(MallocStats& total, const MallocStats& more) noexcept {
+  total.capacity += more.capacity;
+  total.used += more.used;
+  total.requested += more.requested;
+  total.padding += more.padding;
+  total.live_allocations += more.live_allocations;
+  total.high_water += more.high_water;
+  total.peak_requested += more.peak_requested;
+  total.allocations += more.allocations;
+  total.exhausted += more.exhausted;
+  total.rejected += more.rejected;
+  total.free_blocks += more.free_blocks;
+  total.free_bytes += more.free_bytes;
+  total.payload_bytes += more.payload_bytes;
+  total.header_bytes += more.header_bytes;
+  total.searches += more.searches;
+  total.blocks_visited += more.blocks_visited;
+  total.merges += more.merges;
+  total.merge_passes += more.merge_passes;
+  total.regions += more.regions;
+  total.mapped_blocks += more.mapped_blocks;
+  total.mapped_bytes += more.mapped_bytes;
+  total.quick_blocks += more.quick_blocks;
+  return total;
+}
+
+}  // namespace heaplab

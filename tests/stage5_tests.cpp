@@ -1,0 +1,613 @@
+// Chapter 5's invariant suite for segregated fits, growth and mappings:
+// size classes and their lists, P bits under segregated fits, large blocks
+// in mappings of their own, growth past the first region, the checker's
+// chapter-5 invariants, and misuse with mapped blocks. Quick fit's own
+// tests are in stage5_quick_tests.cpp.
+//
+// The allocators are SegregatedFitAllocator and QuickFitAllocator
+// (stage5_real_malloc/real_malloc.hpp), built from a region and an
+// Upstream. How a test reaches a region, its lists and its blocks through
+// the layers is written once, in the helpers below.
+//
+// Heaps are built by hand on page-aligned regions, as in stage4_tests.cpp:
+// blocks carved one after the other at the break, freed in a chosen order,
+// so every block offset, merge and list follows from what the test did.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/misuse.hpp"
+#include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_heap.hpp"
+#include "stage4_coalescing/boundary_tags.hpp"
+#include "stage4_coalescing/footer_elision.hpp"
+#include "stage4_coalescing/linked_free_list.hpp"
+#include "stage5_real_malloc/real_malloc.hpp"
+#include "tests/support/aligned_region.hpp"
+#include "tests/support/block_walk.hpp"
+#include "tests/support/blocks.hpp"
+#include "tests/support/free_list_stats.hpp"
+#include "tests/support/recording_handler.hpp"
+#include "tests/support/tagged_blocks.hpp"
+#include "tests/support/test_chunk_source.hpp"
+
+// ---- Reaching through the layers ---------------------------------------------
+// Chapter 5 stacks layers over chapter 4's allocator: RealMalloc is
+// LargeBlocks<GrowingHeap<Region>>, where Region is SegregatedFitRegion (a
+// CoalescingAllocator over SegregatedLists) or QuickFitRegion (a QuickCache
+// in front of a ParkingHeap over SegregatedLists). The shared helpers of
+// tests/support/tagged_blocks.hpp reach a region through RegionAccess,
+// specialized here; everything else about a region follows from it.
+
+namespace heaplab::testing {
+
+/// The chapter-4 allocator at the bottom of \p layer: \p layer itself, or
+/// what its inner() layers lead to (QuickCache in front of a region).
+template <class Layer>
+const auto& coalescing_of(const Layer& layer) {
+  if constexpr (requires { layer.free_blocks(); }) {
+    return layer;
+  } else {
+    return coalescing_of(layer.inner());
+  }
+}
+
+/// Chapter 5's regions: LargeBlocks -> GrowingHeap -> each region, and in
+/// each region one list per size class.
+template <class Region>
+struct RegionAccess<RealMalloc<Region>> {
+  /// Regions grow, and large blocks are mapped past them.
+  static constexpr bool kGrows = true;
+
+  /// Calls \p visit with each region's chapter-4 allocator, oldest first.
+  template <class Visitor>
+  static void for_each_region(const RealMalloc<Region>& heap, Visitor&& visit) {
+    heap.inner().for_each_region([&](const Region& region) { visit(coalescing_of(region)); });  // LargeBlocks -> GrowingHeap
+  }
+
+  /// The chapter-4 allocator of the first region (the region given to the constructor).
+  static const auto& first(const RealMalloc<Region>& heap) {
+    const Region* first = nullptr;
+    heap.inner().for_each_region([&](const Region& region) {
+      if (first == nullptr) first = &region;
+    });
+    return coalescing_of(*first);
+  }
+
+  /// Calls \p visit with each free block of \p region: list by list,
+  /// smallest class first, each head first.
+  template <class Allocator, class Visitor>
+  static void for_each_free_block(const Allocator& region, Visitor&& visit) {
+    for (std::size_t i = 0; i < SegregatedLists<FirstFit>::kLists; ++i) region.free_blocks().list(i).for_each(visit);
+  }
+};
+
+}  // namespace heaplab::testing
+
+namespace {
+
+using namespace heaplab;
+using namespace heaplab::testing;
+
+/// How many size-class lists a region keeps.
+template <class A>
+constexpr std::size_t kListsOf = SegregatedLists<FirstFit>::kLists;
+
+/// The first region's list of size class \p index.
+template <class A>
+const LinkedFreeList& size_class_list(const A& heap, std::size_t index) {
+  return RegionAccess<A>::first(heap).free_blocks().list(index);
+}
+
+/// The size class of a block of \p size bytes (segregated_fits.hpp).
+constexpr std::size_t size_class_of(std::size_t size) { return SizeClasses::of(size); }
+
+/// What stats() returns: chapter 4's CoalescingStats plus regions,
+/// mapped_blocks, mapped_bytes and quick_blocks (malloc_stats.hpp).
+template <class A>
+using StatsOf = decltype(std::declval<const A&>().stats());
+
+// ---- Helpers ---------------------------------------------------------------------
+
+constexpr std::size_t kKiB = 1024;
+/// A page, as the test source rounds chunks (mmap does the same).
+constexpr std::size_t kPage = 4096;
+
+/// A source that records every chunk, with page-sized rounding as mmap does.
+using PageSource = TestChunkSource;
+
+/// The index of the first region's list that holds \p block, or
+/// kListsOf<A> if none does.
+template <class A>
+std::size_t list_holding(const A& heap, const BlockHeader* block) {
+  for (std::size_t i = 0; i < kListsOf<A>; ++i) {
+    bool found = false;
+    size_class_list(heap, i).for_each([&](const BlockHeader& b) { found = found || &b == block; });
+    if (found) return i;
+  }
+  return kListsOf<A>;
+}
+
+/// Checks that stats() agrees with a block walk (count_walk()): live
+/// allocations, free blocks and bytes, regions, mapped blocks, and every
+/// used byte.
+template <class A>
+void check_counts_against_walk(const A& heap) {
+  const StatsOf<A> s = heap.stats();
+  check_stats_identities(s);
+  const WalkCounts walked = count_walk(heap);
+  std::size_t region_bytes = 0;
+  RegionAccess<A>::for_each_region(heap, [&](const auto& region) { region_bytes += region.heap().blocks().used(); });
+  CHECK(walked.bytes == region_bytes);  // each region's blocks end at its break
+  CHECK(s.regions == walked.regions);
+  CHECK(s.mapped_blocks == walked.mapped);
+  CHECK(s.mapped_bytes == walked.mapped_bytes);
+  CHECK(s.live_allocations == walked.allocated + walked.mapped);
+  CHECK(s.free_blocks == walked.free_blocks);
+  CHECK(s.free_bytes == walked.free_bytes);
+  CHECK(s.used == region_bytes + walked.mapped_bytes);
+  CHECK(listed(heap).size() + s.quick_blocks == walked.free_blocks);  // parked blocks are free to their users
+}
+
+/// Checks that every number of \p after equals \p before's.
+template <class Stats>
+void check_same_real_malloc_stats(const Stats& before, const Stats& after) {
+  check_same_coalescing_stats(before, after);
+  CHECK(after.regions == before.regions);
+  CHECK(after.mapped_blocks == before.mapped_blocks);
+  CHECK(after.mapped_bytes == before.mapped_bytes);
+}
+
+}  // namespace
+
+TYPE_TO_STRING_AS("SegregatedFitAllocator", heaplab::SegregatedFitAllocator);
+TYPE_TO_STRING_AS("QuickFitAllocator", heaplab::QuickFitAllocator);
+
+// Every allocator of chapter 5 that came from chapter 4.
+#define HEAPLAB_STAGE5_CONFIGS heaplab::SegregatedFitAllocator, heaplab::QuickFitAllocator
+
+TEST_SUITE("stage5") {
+
+// ---- Segregated fits -----------------------------------------------------------
+
+TEST_CASE("segregated fits: each free block is on the list of its size class") {
+  using A = SegregatedFitAllocator;
+  RegionHeap<A> t;
+  auto& heap = t.heap;
+  const std::vector<std::size_t> sizes{48, 96, 256, 600, 2000};
+  const HandBuiltList built = build_free_list(heap, sizes);
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    CAPTURE(sizes[i]);
+    const std::size_t index = size_class_of(sizes[i]);
+    CHECK(list_holding(heap, header(built.blocks[i])) == index);
+    CHECK(size_class_list(heap, index).head() == header(built.blocks[i]));
+    CHECK(size_class_list(heap, index).tally().blocks == 1);
+  }
+  CHECK(size_class_of(48) == 1);
+  CHECK(size_class_of(504) == SizeClasses::kExactClasses - 1);
+  CHECK(size_class_of(600) == size_class_of(1016));  // one class per power of two from 512 up
+  CHECK(size_class_of(1024) == size_class_of(600) + 1);
+  CHECK(heap.check());
+  // A merge moves the block to the class of its new size. Memory runs
+  // [2000][sp][600][sp][256][sp][96][sp][48][sp]: freeing the spacer after
+  // the 96-byte block is case 4, 96 + 40 + 48 = 184 bytes.
+  heap.deallocate(built.spacers[1]);
+  CHECK(list_holding(heap, header(built.blocks[1])) == size_class_of(184));
+  CHECK(size_class_list(heap, size_class_of(96)).empty());
+  CHECK(size_class_list(heap, size_class_of(48)).empty());
+  CHECK(heap.check());
+}
+
+TEST_CASE("segregated fits: a small request is served from the smallest non-empty class that fits") {
+  using A = SegregatedFitAllocator;
+  RegionHeap<A> t;
+  auto& heap = t.heap;
+  const HandBuiltList built = build_free_list(heap, {48, 96, 256, 600, 2000});
+  // 72 bytes need an 88-byte block: no block of that class; the 96-byte
+  // block is the smallest above it (the 256 one would do too), and only it
+  // is looked at.
+  REQUIRE(block_for<A>(72) == 88);
+  std::size_t visited = heap.stats().blocks_visited;
+  CHECK(heap.allocate(72) == built.blocks[1]);
+  CHECK(heap.stats().blocks_visited - visited == 1);
+  CHECK(block_size(*header(built.blocks[1])) == 96);  // the 8-byte tail is too small to split
+  // From 512 up a class spans a power of two: 704 bytes' class holds the
+  // 600-byte block, which is too small, so the search moves on to the 2000.
+  REQUIRE(size_class_of(704) == size_class_of(600));
+  visited = heap.stats().blocks_visited;
+  CHECK(heap.allocate(request_for<A>(704)) == built.blocks[4]);
+  CHECK(heap.stats().blocks_visited - visited == 2);
+  CHECK(list_holding(heap, header_at(block_start(header(built.blocks[4])) + 704)) == size_class_of(1296));
+  CHECK(heap.check());
+}
+
+TEST_CASE("segregated fits: the four cases of coalescing merge across size classes") {
+  using A = SegregatedFitAllocator;
+  RegionHeap<A> t;
+  auto& heap = t.heap;
+  const std::size_t s = block_for<A>(kRequest);
+  const std::vector<void*> b = carve(heap, 5);
+  heap.deallocate(b[1]);
+  heap.deallocate(b[3]);
+  CHECK(list_holding(heap, header(b[1])) == size_class_of(s));
+  heap.deallocate(b[2]);  // case 4: one block of 3s, on the class of its size
+  CHECK(heap.stats().merges == 2);
+  CHECK(listed(heap) == std::vector<const BlockHeader*>{header(b[1])});
+  CHECK(list_holding(heap, header(b[1])) == size_class_of(3 * s));
+  CHECK(size_class_list(heap, size_class_of(s)).empty());
+  check_counts_against_walk(heap);
+  CHECK(heap.check());
+  CHECK(heap.allocate(request_for<A>(3 * s)) == b[1]);
+  CHECK(heap.check());
+}
+
+TEST_CASE("segregated fits: the P bits follow the state of the block in front") {
+  using A = SegregatedFitAllocator;
+  REQUIRE(kElidedOf<A>);
+  check_p_bits_follow_frees<A>();
+}
+
+// ---- Large blocks --------------------------------------------------------------
+
+TEST_CASE_TEMPLATE("a large request gets a mapping of its own and freeing it gives the mapping back", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  PageSource source(kMaxRequest, kPage);
+  {
+    RegionHeap<A> t(4 * kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+    auto& heap = t.heap;
+    void* const small = heap.allocate(64 * kKiB - 1);  // just below the threshold: a heap block
+    REQUIRE(small != nullptr);
+    CHECK(heap.stats().mapped_blocks == 0);
+    CHECK(blocks_of(heap).contains(small));
+    const std::size_t used_in_region = blocks_of(heap).used();
+
+    void* const p = heap.allocate(100 * kKiB);
+    REQUIRE(p != nullptr);
+    CHECK(source.acquires() == 1);
+    auto s = heap.stats();
+    CHECK(s.mapped_blocks == 1);
+    CHECK(s.mapped_bytes == source.outstanding());
+    CHECK(s.mapped_bytes >= 100 * kKiB);
+    CHECK(s.mapped_bytes % kPage == 0);
+    CHECK(s.live_allocations == 2);
+    CHECK(s.requested == 64 * kKiB - 1 + 100 * kKiB);
+    CHECK(blocks_of(heap).used() == used_in_region);  // the heap did not move
+    CHECK_FALSE(blocks_of(heap).contains(p));
+    CHECK(heap.owns(p));
+    CHECK(heap.owns(static_cast<std::byte*>(p) + 100 * kKiB - 1));
+    const std::vector<BlockView> views = walk(heap);
+    REQUIRE_FALSE(views.empty());
+    CHECK(views.back().region == 1);  // after the one region
+    CHECK(views.back().offset == 0);
+    CHECK(views.back().size == s.mapped_bytes);
+    CHECK(views.back().state == BlockState::allocated);
+    check_counts_against_walk(heap);
+    CHECK(heap.check());
+
+    heap.deallocate(p);
+    CHECK(source.releases() == 1);
+    CHECK(source.outstanding() == 0);
+    CHECK(source.bad_releases() == 0);
+    s = heap.stats();
+    CHECK(s.mapped_blocks == 0);
+    CHECK(s.mapped_bytes == 0);
+    CHECK(s.live_allocations == 1);
+    CHECK_FALSE(heap.owns(p));
+    CHECK(heap.check());
+
+    // A mapped block still live when the allocator is destroyed goes back with it.
+    REQUIRE(heap.allocate(200 * kKiB) != nullptr);
+    CHECK(source.outstanding() > 0);
+  }
+  CHECK(source.outstanding() == 0);
+  CHECK(source.bad_releases() == 0);
+}
+
+TEST_CASE_TEMPLATE("realloc of a mapped block: in place within its pages and moved beyond them", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<A> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  std::size_t size = 100 * kKiB;  // 25 pages: the record and header in front take a 26th
+  void* p = heap.allocate(size);
+  REQUIRE(p != nullptr);
+  fill_pattern(block_at(p, size), 1);
+  // Less than a page more: the mapping, rounded up to pages, has the room.
+  CHECK(heap.reallocate(p, size + 1000) == p);
+  CHECK(source.acquires() == 1);
+  CHECK(heap.stats().requested == size + 1000);
+  CHECK(holds_pattern(block_at(p, size), 1));
+  size += 1000;
+  fill_pattern(block_at(p, size), 1);
+  CHECK(heap.check());
+  // Three times as much: a new mapping, the bytes copied, the old one given back.
+  void* const moved = heap.reallocate(p, 3 * size);
+  REQUIRE(moved != nullptr);
+  CHECK(moved != p);
+  CHECK(source.acquires() == 2);
+  CHECK(source.releases() == 1);
+  CHECK(heap.stats().mapped_blocks == 1);
+  CHECK(heap.stats().mapped_bytes == source.outstanding());
+  CHECK(holds_pattern(block_at(moved, size), 1));
+  CHECK(heap.check());
+  // Below the threshold: into the heap, and the mapping goes back.
+  void* const in_heap = heap.reallocate(moved, 1000);
+  REQUIRE(in_heap != nullptr);
+  CHECK(blocks_of(heap).contains(in_heap));
+  CHECK(holds_pattern(block_at(in_heap, 1000), 1));
+  CHECK(heap.stats().mapped_blocks == 0);
+  CHECK(source.outstanding() == 0);
+  // And a heap block that grows past the threshold moves into a mapping.
+  void* const mapped_again = heap.reallocate(in_heap, 80 * kKiB);
+  REQUIRE(mapped_again != nullptr);
+  CHECK_FALSE(blocks_of(heap).contains(mapped_again));
+  CHECK(heap.stats().mapped_blocks == 1);
+  CHECK(holds_pattern(block_at(mapped_again, 1000), 1));
+  CHECK_FALSE(is_allocated(*header(in_heap)));
+  check_counts_against_walk(heap);
+  CHECK(heap.check());
+  heap.deallocate(mapped_again);
+  CHECK(source.outstanding() == 0);
+  CHECK(source.bad_releases() == 0);
+}
+
+TEST_CASE_TEMPLATE("a 16-aligned large request has all its bytes, wherever the page boundary falls", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  // The record and header in front of a mapped payload were 56 bytes in
+  // chapter 4, a multiple of 8 but not of 16: a 16-aligned payload starts 8
+  // bytes later, and the mapping must have room for that shift too, or a
+  // size that ends right on a page boundary is left 8 bytes short.
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<A> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  for (std::size_t size = 40 * kPage - 96; size <= 40 * kPage + 32; size += 8) {
+    CAPTURE(size);
+    void* const p = heap.allocate(size, kMallocAlignment);
+    REQUIRE(p != nullptr);
+    CHECK(is_aligned(p, kMallocAlignment));
+    CHECK(heap.usable_size(p) >= size);
+    CHECK(heap.owns(static_cast<std::byte*>(p) + size - 1));
+    fill_pattern(block_at(p, size), size);
+    CHECK(holds_pattern(block_at(p, size), size));
+    CHECK(heap.check());
+    heap.deallocate(p);
+  }
+  CHECK(source.outstanding() == 0);
+  CHECK(source.bad_releases() == 0);
+}
+
+TEST_CASE("an aligned large request is mapped with its payload aligned as asked") {
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<SegregatedFitAllocator> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  std::vector<void*> blocks;
+  for (const std::size_t align : {kPage, kMiB}) {
+    CAPTURE(align);
+    void* const p = heap.allocate(200 * kKiB, align);
+    REQUIRE(p != nullptr);
+    CHECK(is_aligned(p, align));
+    CHECK(heap.owns(p));
+    CHECK(heap.owns(static_cast<std::byte*>(p) + 200 * kKiB - 1));
+    fill_pattern(block_at(p, 200 * kKiB), blocks.size());
+    blocks.push_back(p);
+    CHECK(heap.check());
+  }
+  CHECK(heap.stats().mapped_blocks == 2);
+  check_counts_against_walk(heap);
+  for (std::size_t i = 0; i < blocks.size(); ++i) CHECK(holds_pattern(block_at(blocks[i], 200 * kKiB), i));
+  for (void* p : blocks) heap.deallocate(p);
+  CHECK(source.outstanding() == 0);
+  CHECK(source.bad_releases() == 0);
+  CHECK(heap.check());
+}
+
+TEST_CASE("a large request the source refuses returns nullptr and changes nothing") {
+  PageSource source(64 * kKiB, kPage);  // too small for the request
+  RegionHeap<SegregatedFitAllocator> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  REQUIRE(heap.allocate(100) != nullptr);
+  const auto before = heap.stats();
+  CHECK(heap.allocate(100 * kKiB) == nullptr);
+  const auto after = heap.stats();
+  heaplab::testing::check_same_live_state(before, after);
+  CHECK(after.exhausted == before.exhausted + 1);
+  CHECK(after.mapped_blocks == 0);
+  CHECK(source.outstanding() == 0);
+  CHECK(heap.check());
+}
+
+// ---- Growth past the first region ----------------------------------------------
+
+TEST_CASE_TEMPLATE("the heap grows past a first region of 10 MiB and keeps every byte", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  constexpr std::size_t kBlock = kMiB;
+  constexpr std::size_t kBlocks = 14;  // 14 MiB live: more than the first region
+  const auto fill = [](void* p, std::size_t id) { std::memset(p, static_cast<int>(id + 1), kBlock); };
+  const auto holds = [](void* p, std::size_t id) {
+    const auto* const bytes = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < kBlock; ++i) {
+      if (bytes[i] != static_cast<unsigned char>(id + 1)) return false;
+    }
+    return true;
+  };
+  TestChunkSource source;
+  {
+    // Large blocks stay in the heap here (no threshold), so it must grow.
+    RegionHeap<A> t(10 * kMiB, Upstream{.source = &source, .mmap_threshold = kMaxRequest});
+    auto& heap = t.heap;
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < kBlocks; ++i) {
+      CAPTURE(i);
+      blocks.push_back(heap.allocate(kBlock));
+      REQUIRE(blocks.back() != nullptr);
+      fill(blocks.back(), i);
+    }
+    const auto s = heap.stats();
+    CHECK(s.requested == kBlocks * kBlock);
+    CHECK(s.requested > 10 * kMiB);
+    CHECK(s.regions > 1);
+    CHECK(s.regions == 1 + source.live_chunks());
+    CHECK(s.mapped_blocks == 0);
+    CHECK(s.capacity > 10 * kMiB);
+    for (std::size_t i = 0; i < kBlocks; ++i) {
+      CAPTURE(i);
+      CHECK(holds(blocks[i], i));
+      CHECK(heap.owns(blocks[i]));
+    }
+    check_counts_against_walk(heap);
+    CHECK(heap.check());
+    for (void* p : blocks) heap.deallocate(p);
+    CHECK(heap.stats().live_allocations == 0);
+    CHECK(heap.stats().requested == 0);
+    // Each region's blocks merged back into one free block (regions never
+    // merge with each other: they are not adjacent).
+    CHECK(heap.stats().free_blocks == heap.stats().regions);
+    check_counts_against_walk(heap);
+    CHECK(heap.check());
+  }
+  CHECK(source.outstanding() == 0);  // every region went back
+  CHECK(source.bad_releases() == 0);
+}
+
+TEST_CASE_TEMPLATE("with no source the same sequence ends in nullptr and changes nothing", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  RegionHeap<A> t(10 * kMiB);
+  auto& heap = t.heap;
+  std::vector<void*> blocks;
+  bool was_refused = false;
+  for (std::size_t i = 0; i < 14 && !was_refused; ++i) {
+    const auto before = heap.stats();
+    const std::string before_layout = layout(heap);
+    void* const p = heap.allocate(kMiB);
+    if (p == nullptr) {
+      was_refused = true;
+      const auto after = heap.stats();
+      heaplab::testing::check_same_live_state(before, after);
+      CHECK(after.exhausted == before.exhausted + 1);
+      CHECK(after.regions == 1);
+      CHECK(layout(heap) == before_layout);
+      CHECK(heap.allocate(kMiB) == nullptr);  // refused again, just the same
+      break;
+    }
+    std::memset(p, static_cast<int>(i + 1), kMiB);
+    blocks.push_back(p);
+  }
+  CHECK(was_refused);
+  CHECK(blocks.size() < 10);
+  CHECK(blocks.size() >= 9);  // the region's 10 MiB, less its start map, holds nine
+  CHECK(heap.check());
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    CHECK(static_cast<unsigned char*>(blocks[i])[kMiB - 1] == static_cast<unsigned char>(i + 1));
+  }
+}
+
+// ---- check() catches corruption --------------------------------------------------
+// As in stage4_tests.cpp: each test breaks one invariant by hand, checks that
+// check() names it (and, where one block breaks it, that block's offset),
+// and restores the heap.
+
+TEST_CASE("check() reports a free block on the list of another size class") {
+  using A = SegregatedFitAllocator;
+  RegionHeap<A> t;
+  auto& heap = t.heap;
+  // x (40 bytes) and y (56 bytes) stay allocated, each before a spacer;
+  // then three free 48-byte blocks h -> a -> b on their class's list.
+  void* const x = heap.allocate(request_for<A>(40));
+  REQUIRE(heap.allocate(0) != nullptr);
+  void* const y = heap.allocate(request_for<A>(56));
+  REQUIRE(heap.allocate(0) != nullptr);
+  REQUIRE((x && y));
+  const HandBuiltList built = build_free_list(heap, {48, 48, 48});
+  BlockHeader* const h = header(built.blocks[0]);
+  BlockHeader* const a = header(built.blocks[1]);
+  REQUIRE(size_class_list(heap, size_class_of(48)).head() == h);
+  REQUIRE(LinkedFreeList::next(*h) == a);
+  CHECK(heap.check());
+  // x and y made to look free (tags and all) and linked in after h in place
+  // of a and b: three blocks of 144 bytes, as the list's tally says, and
+  // prev links that agree. x, of the 40-byte class, is the one out of place.
+  BlockHeader& fx = *header(x);
+  BlockHeader& fy = *header(y);
+  const BlockHeader saved_x = fx;
+  const BlockHeader saved_y = fy;
+  check_corruption(
+      heap,
+      [&] {
+        for (BlockHeader* fake : {&fx, &fy}) {
+          mark_free(*fake);
+          TagsOf<A>::seal(*fake);
+        }
+        set_next_link(h, &fx);
+        set_prev_link(&fx, h);
+        set_next_link(&fx, &fy);
+        set_prev_link(&fy, &fx);
+        set_next_link(&fy, nullptr);
+      },
+      "every free block is on the list of its size class", offset_of_block(heap, x),
+      [&] {
+        fx = saved_x;
+        fy = saved_y;
+        TagsOf<A>::seal(fx);
+        TagsOf<A>::seal(fy);
+        set_next_link(h, a);
+      });
+}
+
+TEST_CASE("check() reports a mapped block that is not an allocated block") {
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<SegregatedFitAllocator> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  void* const p = heap.allocate(100 * kKiB);
+  REQUIRE(p != nullptr);
+  // (Which offset and region a mapped block's failure reports is for
+  // chapter 5 to say: add CHECKs on result.offset and result.region here.)
+  header(p)->size_and_flags &= ~kAllocatedBit;
+  CHECK(heap.check().failed_invariant == "each mapped block is an allocated block inside its mapping");
+  header(p)->size_and_flags |= kAllocatedBit;
+  CHECK(heap.check());
+  header(p)->requested = 2 * source.outstanding();  // more than its mapping holds
+  CHECK(heap.check().failed_invariant == "each mapped block is an allocated block inside its mapping");
+  header(p)->requested = 100 * kKiB;
+  CHECK(heap.check());
+}
+
+// ---- Misuse ------------------------------------------------------------------------
+
+TEST_CASE("misuse with mapped blocks is reported and changes nothing") {
+  using A = SegregatedFitAllocator;
+  RecordingHandler misuse;
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<A> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  const std::vector<void*> b = carve_and_free_for_misuse(heap);
+  void* const mapped = heap.allocate(100 * kKiB);
+  REQUIRE(mapped != nullptr);
+  int on_the_stack = 0;
+  std::vector<MisuseCase> cases = stale_pointer_cases(b);
+  cases.insert(cases.end(),
+               {
+                   {static_cast<std::byte*>(mapped) + 16, Misuse::interior_pointer,
+                    "interior pointer in a mapped block"},
+                   {&on_the_stack, Misuse::foreign_pointer, "foreign pointer"},
+                   {blocks_of(heap).begin() + kHeaderSize, Misuse::foreign_pointer, "the prologue's payload"},
+               });
+  check_misuse_changes_nothing(heap, misuse, cases, /*with_usable_size=*/false,
+                               check_same_real_malloc_stats<StatsOf<A>>);
+  CHECK(misuse.reports().size() == 2 * cases.size());
+  CHECK(source.releases() == 0);  // the mapped block is still there
+  heap.deallocate(mapped);
+  CHECK(source.outstanding() == 0);
+}
+
+}  // TEST_SUITE("stage5")
+
