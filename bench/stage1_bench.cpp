@@ -15,7 +15,7 @@
 //   release()). glibc gets the same 16-byte requests, each freed at once.
 // - The contenders of each judged comparison are measured in turns inside
 //   one benchmark (Interleaved): `alloc16` for the single allocations,
-//   `stress` for the Go seed's round. Each side's time per item is the
+//   `stress` for a Go bump allocator's stress round. Each side's time per item is the
 //   counter ns/<side>, and the ratio table reads it as <benchmark>:<side>.
 //   The raw bump and stage 1 differ by about a tenth; measured as separate
 //   benchmarks, seconds apart, the same binary gave ratios from 0.75x to
@@ -42,7 +42,7 @@
 // - The stress round also runs on the raw bump: the round's floor, which no
 //   bump allocator can beat, measured in the same turns.
 //
-// The Go seed's benchmarks map to these names:
+// A published Go bump allocator's benchmarks map to these names:
 //   BenchmarkBumpAlloc            alloc16, side stage1_allocate
 //   BenchmarkBumpMakeObject       make_object/stage1       (make<Point>)
 //   BenchmarkBumpMakeSlice        make_slice/stage1        (make_array<int>(100))
@@ -118,7 +118,7 @@ static_assert(kSliceBatch * kSliceLength * sizeof(int) <= heaplab::bench::kShare
 static_assert(kStringBatch * heaplab::bump_footprint(kText32.size() + 1) <=
               heaplab::bench::kSharedBufferSize);
 
-/// The Go seed's "small structs".
+/// The Go bump allocator benchmarks' "small structs".
 struct Point {
   double x;
   double y;
@@ -399,7 +399,7 @@ void glibc_batch_then_free(benchmark::State& state) {
 }
 
 // ---------------------------------------------------------------------------
-// The Go seed's typed helpers (MakeObject, MakeSlice, MakeString): a batch
+// A Go bump allocator's typed helpers (MakeObject, MakeSlice, MakeString): a batch
 // of objects built and observed, then released.
 
 /// Builds \p count objects with \p make_one (which returns the object's
@@ -472,7 +472,7 @@ void glibc_make_string(benchmark::State& state) {
 }
 
 // ---------------------------------------------------------------------------
-// The Go seed's stress loop. One round: a few primitives, two small
+// The Go bump allocator benchmarks' stress loop. One round: a few primitives, two small
 // structs, a slice of 100 ints and a 32-character string, all alive
 // together and observed; then the bump heaps reset, and glibc frees each
 // one.

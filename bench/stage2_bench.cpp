@@ -1,6 +1,6 @@
 // Chapter 2 benchmarks: the two free lists of the chapter (explicit LIFO
 // and implicit, both first fit, blocks taken whole) against glibc malloc,
-// side by side in one run. The issue sets no speed targets for stage 2, so
+// side by side in one run. Chapter 2 sets itself no speed targets, so
 // every row of the ratio table is "info": the chapter reads the numbers,
 // nothing judges them.
 //
@@ -205,8 +205,8 @@ BENCHMARK(pair_behind_holes<GlibcMalloc, Tail::fitting>)->Name(kHolesMalloc)->Ap
 
 using heaplab::bench::Comparison;
 
-/// The ratio rows of chapter 2, all for information: the issue sets no
-/// targets for stage 2.
+/// The ratio rows of chapter 2, all for information: the chapter sets
+/// itself no targets.
 bool register_stage2_ratios() {
   heaplab::bench::register_comparisons({
       {"pair (16 B): glibc malloc+free / explicit", kPairMalloc, kPairExplicit},

@@ -1,8 +1,8 @@
 // Chapter 3 benchmarks: the four placement policies (first, next, best and
 // worst fit, all splitting their blocks) on the shipped traces and on
 // pairs, next to chapter 2's explicit list, glibc malloc and std::pmr's
-// pool, side by side in one run. The issue sets no speed targets for
-// stage 3, so every row of the ratio table is "info": glibc's time per
+// pool, side by side in one run. Chapter 3 sets itself no speed targets,
+// so every row of the ratio table is "info": glibc's time per
 // operation over each of our allocators' on the same workload, that is our
 // speed relative to glibc's (above 1x: faster than glibc), as chapter 2's
 // rows and `heaplab compare` report it.

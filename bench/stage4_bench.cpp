@@ -23,8 +23,8 @@
 //
 // The ratio table shows glibc's (and std::pmr's) time per operation over
 // ours on the same workload: our speed relative to theirs (above 1x: we
-// are faster). The one speed target for the chapter is a trace
-// throughput at least glibc's for the best configuration: those rows say
+// are faster). The chapter's one speed target is a trace throughput at
+// least glibc's for the best configuration: those rows say
 // ">= 1.00". The instruction count of a pair, the other target, is not a
 // time: bench/pair_instructions.cpp counts it under callgrind.
 //

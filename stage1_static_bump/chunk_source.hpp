@@ -27,8 +27,8 @@ class ChunkSource {
 /// rounded up to whole pages.
 ///
 /// The kernel only reserves address space here; a page is committed (given
-/// a physical frame) the first time it is touched. That is why the Rust
-/// seed's allocator can reserve 1 GiB and use only what the program touches.
+/// a physical frame) the first time it is touched. That is why sheredom's
+/// Rust `bump_alloc` crate can reserve 1 GiB and use only what the program touches.
 class MmapChunkSource final : public ChunkSource {
  public:
   /// A page-aligned mapping of at least \p bytes, or empty if `mmap` fails.

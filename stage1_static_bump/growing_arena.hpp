@@ -38,8 +38,8 @@ struct GrowthPolicy {
   std::size_t limit = std::size_t{1024} * 1024 * 1024;       ///< Most bytes held from upstream at once.
 };
 
-/// A chunked, growing bump arena (the Go seed's "automatically allocates new
-/// chunks"). Not thread-safe; wrap it in Synchronized to share it.
+/// A chunked, growing bump arena (what Go bump allocators call "automatically
+/// allocates new chunks"). Not thread-safe; wrap it in Synchronized to share it.
 class GrowingArena {
  public:
   /// An arena that takes chunks from \p upstream (the process's mmap source

@@ -1,5 +1,5 @@
 /// \file
-/// ASCII pictures of live heap state, in the style of the bump primer:
+/// ASCII pictures of live heap state, in the style of the classic bump-allocator primers:
 ///
 ///       $000             $008             $010             $018             $020
 ///       +----------------+----------------+----------------+----------------+----------------+

@@ -1,5 +1,5 @@
 /// \file
-/// Typed helpers over any Allocator (the Go seed's `Make`, `MakeSlice`,
+/// Typed helpers over any Allocator (a Go bump allocator's `Make`, `MakeSlice`,
 /// `MakeString`): construct objects, arrays and strings in the heap.
 ///
 /// **Destructors never run.** A bump heap releases memory in bulk (reset,

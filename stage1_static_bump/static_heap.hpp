@@ -14,7 +14,8 @@
 
 namespace heaplab {
 
-/// Size of the static heap: 10 MiB, as in the course brief.
+/// Size of the static heap: 10 MiB, the course's first heap: large enough for
+/// the shipped traces, small enough to exhaust on purpose.
 inline constexpr std::size_t kStaticHeapSize = std::size_t{10} * 1024 * 1024;
 
 /// Exclusive use of the static heap, held by the allocator built on it.

@@ -1,5 +1,5 @@
 /// \file
-/// Thread safety the simple way (the Go seed's mutex): one lock around any
+/// Thread safety the simple way (a mutex, as Go bump allocators take): one lock around any
 /// allocator of the course.
 #pragma once
 

@@ -1,5 +1,5 @@
 /// \file
-/// Pictures of a stage-2 heap, in the style of the bump primer: one box per
+/// Pictures of a stage-2 heap, in the style of stage 1's: one box per
 /// 8-byte cell, drawn by stage 1's draw_cells(). A block shows its header
 /// (two cells: the size field with its allocated bit, and the requested
 /// bytes) and then its payload:

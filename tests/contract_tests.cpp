@@ -1,6 +1,6 @@
 // The shared contract suite: every allocator of the course, from every
-// stage, must pass these tests (the contract is in contract.hpp and in
-// DESIGN.md, "The one allocator contract"). The allocators are the fixtures
+// stage, must pass these tests (the contract is heaplab::Allocator, in
+// stage1_static_bump/contract.hpp). The allocators are the fixtures
 // listed in allocator_fixtures.hpp.
 #include <doctest/doctest.h>
 

@@ -11,7 +11,7 @@
 ///
 /// The kernel hands out address space, not memory: a page gets a physical
 /// frame the first time it is touched, so a program that uses 3 MiB of a
-/// 1 GiB reservation costs 3 MiB (seed 001's Rust allocator works the same
+/// 1 GiB reservation costs 3 MiB (sheredom's Rust `bump_alloc` works the same
 /// way). MAP_NORESERVE also keeps the reservation from counting against
 /// the commit limit when the kernel's overcommit policy is strict.
 ///
@@ -30,8 +30,8 @@
 
 namespace heaplab::shim {
 
-/// The heap's size when HEAPLAB_HEAP_SIZE is not set: 1 GiB, as seed 001's
-/// global allocator reserves.
+/// The heap's size when HEAPLAB_HEAP_SIZE is not set: 1 GiB, as the
+/// `bump_alloc` crate's global allocator reserves.
 inline constexpr std::size_t kDefaultHeapSize = std::size_t{1} << 30;
 
 /// Requests of this many bytes or more get a mapping of their own (glibc's

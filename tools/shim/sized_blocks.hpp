@@ -3,7 +3,7 @@
 /// that do not know how large their blocks are (chapter 1's bump heaps).
 ///
 /// C's `realloc` and `malloc_usable_size` are given a bare pointer and must
-/// find the block's size from it. Rust's `GlobalAlloc` (seed 001) never
+/// find the block's size from it. Rust's `GlobalAlloc` (sheredom's `bump_alloc` crate implements it) never
 /// has to: every call passes the `Layout`, so a bump allocator can serve it
 /// with no per-block record at all. From chapter 2 on every block carries
 /// a header and the allocators answer `usable_size()` themselves; chapter 1's
@@ -29,7 +29,7 @@
 ///   block is never 0 (which is how MallocHeap tells it from misuse).
 ///
 /// Freeing gives the block back to A, which for a bump heap means nothing
-/// happens: the seed's global allocator never frees either.
+/// happens: the `bump_alloc` crate's global allocator never frees either.
 #pragma once
 
 #include <algorithm>
