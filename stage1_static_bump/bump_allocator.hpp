@@ -13,6 +13,12 @@
 /// reset() and rewind(). That is the whole allocator, and the reason it is
 /// the fastest one in the course.
 ///
+/// The arithmetic of one bump, bump_step(), is a template argument of
+/// BasicBumpAllocator: BumpAllocator runs the course's, and a learner's
+/// own step (stage1_static_bump/your_turn/bump_step.hpp) runs inside the
+/// same allocator, with its statistics, check() and misuse reports. The
+/// step is known at compile time, so it is inlined all the same.
+///
 /// Under AddressSanitizer or memcheck (tracking.hpp), everything from `next`
 /// to the end is poisoned, and each allocation exposes exactly the bytes
 /// asked for: a program that overruns a block, or uses one after reset(),
@@ -82,6 +88,11 @@ struct BumpStep {
   // [bump_step]
 }
 
+/// The type of a bump step: bump_step(), or a function written to its
+/// contract (the same parameters, the same BumpStep answer).
+using BumpStepFunction = BumpStep (*)(std::byte* next, std::byte* end, std::size_t size,
+                                      std::size_t align) noexcept;
+
 /// The state of a bump heap that its invariants speak about, read at one
 /// moment. Both bump allocators check themselves through check_bump_heap().
 struct BumpSnapshot {
@@ -109,11 +120,16 @@ struct BumpSnapshot {
 ///
 /// The allocator is neither copyable nor movable: pointers it handed out and
 /// adapters referring to it must stay attached to one object.
-class BumpAllocator {
+///
+/// \tparam Step computes each bump (bump_step() unless told); everything
+///   else (validity, counters, reset, rewind, check) is the allocator's.
+///   Use the alias BumpAllocator for the course's own.
+template <BumpStepFunction Step = &bump_step>
+class BasicBumpAllocator {
  public:
   /// A saved position, for rewind(). Taken by mark().
   struct Marker {
-    const BumpAllocator* owner = nullptr;  ///< The allocator the marker belongs to.
+    const BasicBumpAllocator* owner = nullptr;  ///< The allocator the marker belongs to.
     std::size_t offset = 0;                ///< Bump pointer offset from the region start.
     std::size_t requested = 0;             ///< Live requested bytes at the time of the mark.
     std::size_t live_allocations = 0;      ///< Live allocations at the time of the mark.
@@ -122,18 +138,18 @@ class BumpAllocator {
 
   /// Bump-allocates from the static 10 MiB heap. If another allocator holds
   /// it, reports Misuse::static_heap_taken and serves nothing.
-  BumpAllocator() noexcept;
+  BasicBumpAllocator() noexcept;
   /// Bump-allocates from \p region, which the caller keeps alive. A region
   /// that does not start on an 8-byte boundary loses its first few bytes
   /// (see whole_cells()).
-  explicit BumpAllocator(std::span<std::byte> region) noexcept;
+  explicit BasicBumpAllocator(std::span<std::byte> region) noexcept;
 
-  BumpAllocator(const BumpAllocator&) = delete;
-  BumpAllocator& operator=(const BumpAllocator&) = delete;
+  BasicBumpAllocator(const BasicBumpAllocator&) = delete;
+  BasicBumpAllocator& operator=(const BasicBumpAllocator&) = delete;
   /// Gives the static heap back if this allocator held it, and the whole
   /// region back to its owner accessible again (tracking.hpp): the region
   /// outlives the allocator, and its owner may use it for anything.
-  ~BumpAllocator() { track::expose(begin_, region().size()); }
+  ~BasicBumpAllocator() { track::expose(begin_, region().size()); }
 
   /// Returns \p size bytes aligned to `max(align, 8)`, or nullptr (see the
   /// contract in contract.hpp). Alignments below 8 get 8: the bump pointer
@@ -222,7 +238,8 @@ class BumpAllocator {
 };
 
 // [allocate]
-inline void* BumpAllocator::allocate(std::size_t size, std::size_t align) noexcept {
+template <BumpStepFunction Step>
+inline void* BasicBumpAllocator<Step>::allocate(std::size_t size, std::size_t align) noexcept {
   // Three habits keep this fast in a hot loop, where the compiler can keep
   // the allocator's state in registers from one call to the next:
   // - refusals are counted inline: a call here, even on a path never
@@ -240,7 +257,7 @@ inline void* BumpAllocator::allocate(std::size_t size, std::size_t align) noexce
     return nullptr;
   }
   const LiveState now = live_;
-  const BumpStep step = bump_step(now.next, end_, size, align);
+  const BumpStep step = Step(now.next, end_, size, align);
   if (!step.fits) [[unlikely]] {
     ++exhausted_;
     return nullptr;
@@ -270,6 +287,13 @@ class ScopedRewind {
   A& allocator_;                               ///< The allocator to rewind.
   decltype(std::declval<A&>().mark()) marker_;  ///< Where to rewind to.
 };
+
+/// The course's bump allocator: BasicBumpAllocator with bump_step(). Its
+/// member functions are compiled once, in bump_allocator.cpp; another step
+/// instantiates them from bump_allocator_impl.hpp.
+using BumpAllocator = BasicBumpAllocator<>;
+
+extern template class BasicBumpAllocator<&bump_step>;
 
 static_assert(Allocator<BumpAllocator>);
 

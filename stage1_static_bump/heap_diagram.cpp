@@ -94,12 +94,6 @@ std::string draw_cells(std::span<const std::string_view> labels, std::size_t fir
 }
 // [draw_cells]
 
-std::string draw_heap(const BumpAllocator& heap, std::size_t first_cell, std::size_t count,
-                      std::size_t cells_per_row) {
-  const std::vector<std::string_view> labels = cell_labels(heap, first_cell, count);
-  return draw_cells(labels, first_cell * kCellBytes, heap.used(), cells_per_row);
-}
-
 std::string format_bytes(std::size_t bytes) {
   constexpr std::string_view units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   auto value = static_cast<double>(bytes);

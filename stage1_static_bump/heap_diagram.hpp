@@ -65,9 +65,14 @@ template <Allocator A>
 }
 
 /// The picture of a bump heap: \p count cells from \p first_cell, drawn
-/// \p cells_per_row to a row, with the arrow under the bump pointer.
-[[nodiscard]] std::string draw_heap(const BumpAllocator& heap, std::size_t first_cell = 0,
-                                    std::size_t count = 5, std::size_t cells_per_row = 5);
+/// \p cells_per_row to a row, with the arrow under the bump pointer. Any
+/// bump step: the course's BumpAllocator, or one with a step of your own.
+template <BumpStepFunction Step>
+[[nodiscard]] std::string draw_heap(const BasicBumpAllocator<Step>& heap, std::size_t first_cell = 0,
+                                    std::size_t count = 5, std::size_t cells_per_row = 5) {
+  const std::vector<std::string_view> labels = cell_labels(heap, first_cell, count);
+  return draw_cells(labels, first_cell * kCellBytes, heap.used(), cells_per_row);
+}
 
 /// "40 B", "1.5 KiB", "10.0 MiB": a byte count for people.
 [[nodiscard]] std::string format_bytes(std::size_t bytes);

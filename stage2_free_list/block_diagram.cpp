@@ -77,10 +77,16 @@ std::string draw_blocks(const ImplicitListAllocator& allocator, std::size_t cell
   return draw(allocator.heap(), false, cells_per_row);
 }
 
-std::string draw_free_list(const BlockHeap& heap, const ExplicitFreeList& list) {
+std::string draw_free_list(const BlockHeap& heap, BlockHeader* head) {
   std::string line = "free list: head";
-  list.for_each([&](BlockHeader& block) { line += " -> " + format_offset(heap.offset_of(&block)); });
+  for (BlockHeader* block = head; block != nullptr; block = free_link(*block).next) {
+    line += " -> " + format_offset(heap.offset_of(block));
+  }
   return line + " -> null";
+}
+
+std::string draw_free_list(const BlockHeap& heap, const ExplicitFreeList& list) {
+  return draw_free_list(heap, list.head());
 }
 
 std::string draw_free_list(const ExplicitListAllocator& allocator) {

@@ -97,6 +97,28 @@ template <HasExplicitList FreeBlocks>
   return draw_linked_blocks(allocator.heap(), cells_per_row);
 }
 
+/// A free list that links its own blocks through FreeLinks, as
+/// ExplicitFreeList does: a head() and a static next(). A list written to
+/// ExplicitFreeList's model (stage2_free_list/your_turn/) is drawn as it is.
+template <class FreeBlocks>
+concept LinksFreeBlocks = requires(const FreeBlocks& blocks, BlockHeader& block) {
+  { blocks.head() } -> std::convertible_to<BlockHeader*>;
+  { FreeBlocks::next(block) } -> std::convertible_to<BlockHeader*>;
+};
+
+/// Draws every block of an allocator whose free list links its blocks
+/// itself (see LinksFreeBlocks), links and all, like the explicit list's
+/// draw_blocks().
+template <LinksFreeBlocks FreeBlocks>
+[[nodiscard]] std::string draw_blocks(const FreeListAllocator<FreeBlocks>& allocator,
+                                      std::size_t cells_per_row = 5) {
+  return draw_linked_blocks(allocator.heap(), cells_per_row);
+}
+
+/// The free list of \p heap that starts at \p head, followed through the
+/// FreeLinks, on one line (see the overload below).
+[[nodiscard]] std::string draw_free_list(const BlockHeap& heap, BlockHeader* head);
+
 /// The free list \p list of \p heap on one line, in list order (the order a
 /// search visits the blocks), each block by its offset.
 ///
@@ -111,6 +133,13 @@ template <HasExplicitList FreeBlocks>
 /// The explicit free list of \p allocator on one line (see above):
 /// `draw_free_list(heap)` prints `free list: head -> $058 -> $000 -> null`.
 [[nodiscard]] std::string draw_free_list(const ExplicitListAllocator& allocator);
+
+/// The free list of \p allocator, one that links its own blocks (see
+/// LinksFreeBlocks), on one line, in the order a search visits the blocks.
+template <LinksFreeBlocks FreeBlocks>
+[[nodiscard]] std::string draw_free_list(const FreeListAllocator<FreeBlocks>& allocator) {
+  return draw_free_list(allocator.heap(), allocator.free_list().head());
+}
 
 /// The explicit list inside the free list of \p allocator (see
 /// HasExplicitList) on one line, in the order a search visits the blocks.

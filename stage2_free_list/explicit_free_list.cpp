@@ -18,9 +18,9 @@ BlockHeader* ExplicitFreeList::take(BlockHeap& /*heap*/, std::size_t request, st
 }
 // [explicit_first_fit]
 
-CheckResult ExplicitFreeList::check(const BlockHeap& heap, std::size_t free_blocks) const noexcept {
+CheckResult check_free_list(const BlockHeap& heap, BlockHeader* head, std::size_t free_blocks) noexcept {
   std::size_t on_list = 0;
-  for (BlockHeader* block = head_; block != nullptr; block = next(*block)) {
+  for (BlockHeader* block = head; block != nullptr; block = free_link(*block).next) {
     // Test the node before reading its link: a stray pointer must be
     // reported, not followed.
     const std::byte* const at = block_start(block);

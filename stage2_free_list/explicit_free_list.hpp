@@ -32,13 +32,41 @@
 
 namespace heaplab {
 
+/// What a free block on an explicit list keeps in the first word of its
+/// payload: the next free block. Every singly linked list of the course
+/// keeps it there, so that check_free_list() and the pictures can follow
+/// any of them.
+struct FreeLink {
+  BlockHeader* next;  ///< The next block on the list, or null.
+};
+static_assert(sizeof(FreeLink) <= kFreeLinkBytes, "a free block's link stays accessible (poison_free_payload)");
+
+/// Writes the link of the free block \p block: from now on it points at
+/// \p next. The payload may lie in poisoned memory (tracking.hpp), so its
+/// first word is exposed first; placement new begins the link's lifetime.
+inline void write_free_link(BlockHeader& block, BlockHeader* next) noexcept {
+  track::expose(payload_of(&block), sizeof(FreeLink));
+  ::new (payload_of(&block)) FreeLink{next};
+}
+
+/// The link of \p block, written earlier by write_free_link(): read it,
+/// or change where it points.
+[[nodiscard]] inline FreeLink& free_link(BlockHeader& block) noexcept {
+  return *std::launder(reinterpret_cast<FreeLink*>(payload_of(&block)));
+}
+
+/// Verifies that the list of FreeLinks from \p head holds exactly the
+/// \p free_blocks blocks of \p heap marked free, each once, with no
+/// cycle. (Run it after BlockHeap::check(), which counts the free blocks.)
+[[nodiscard]] CheckResult check_free_list(const BlockHeap& heap, BlockHeader* head,
+                                          std::size_t free_blocks) noexcept;
+
 /// The free blocks of a BlockHeap, linked LIFO through their payloads.
 class ExplicitFreeList {
  public:
   /// Links the free block \p block in at the head.
   void insert(BlockHeader& block) noexcept {
-    track::expose(payload_of(&block), sizeof(Link));  // it may lie in poisoned memory (tracking.hpp)
-    ::new (payload_of(&block)) Link{head_};
+    write_free_link(block, head_);
     head_ = &block;
     tally_.add(block);
   }
@@ -56,7 +84,7 @@ class ExplicitFreeList {
     if (previous == nullptr) {
       head_ = next(block);
     } else {
-      link_of(*previous).next = next(block);
+      free_link(*previous).next = next(block);
     }
     tally_.remove(block);
   }
@@ -67,7 +95,7 @@ class ExplicitFreeList {
   [[nodiscard]] BlockHeader* head() const noexcept { return head_; }
   /// The block after \p block on the list (null at the end).
   /// Precondition: \p block is on the list.
-  [[nodiscard]] static BlockHeader* next(BlockHeader& block) noexcept { return link_of(block).next; }
+  [[nodiscard]] static BlockHeader* next(BlockHeader& block) noexcept { return free_link(block).next; }
 
   /// Calls \p visit with each block on the list, in list order.
   template <class Visitor>
@@ -76,21 +104,12 @@ class ExplicitFreeList {
   }
 
   /// Verifies that the list holds exactly the \p free_blocks blocks of
-  /// \p heap marked free, each once, with no cycle. (Run it after
-  /// BlockHeap::check(), which counts the free blocks.)
-  [[nodiscard]] CheckResult check(const BlockHeap& heap, std::size_t free_blocks) const noexcept;
-
- private:
-  /// What a free block stores in its payload: the next free block.
-  struct Link {
-    BlockHeader* next;  ///< The next block on the list, or null.
-  };
-  static_assert(sizeof(Link) <= kFreeLinkBytes, "a free block's link stays accessible (poison_free_payload)");
-
-  [[nodiscard]] static Link& link_of(BlockHeader& block) noexcept {
-    return *std::launder(reinterpret_cast<Link*>(payload_of(&block)));
+  /// \p heap marked free, each once, with no cycle (check_free_list()).
+  [[nodiscard]] CheckResult check(const BlockHeap& heap, std::size_t free_blocks) const noexcept {
+    return check_free_list(heap, head_, free_blocks);
   }
 
+ private:
   BlockHeader* head_ = nullptr;  ///< The most recently freed block. Invariant: every block on the list is free.
   FreeTally tally_;              ///< Invariant: the number and bytes of the blocks on the list.
 };

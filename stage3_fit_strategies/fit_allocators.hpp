@@ -13,9 +13,10 @@
 
 namespace heaplab {
 
-/// A free-list allocator that places requests by \p Policy and splits blocks.
-template <class Policy>
-using FitAllocator = FreeListAllocator<FitFreeList<Policy>>;
+/// A free-list allocator that places requests by \p Policy and splits
+/// blocks with \p Splitter (the course's split_to_fit() unless told).
+template <class Policy, class Splitter = SplitToFit>
+using FitAllocator = FreeListAllocator<FitFreeList<Policy, Splitter>>;
 
 /// The first block on the list that fits.
 using FirstFitAllocator = FitAllocator<FirstFit>;

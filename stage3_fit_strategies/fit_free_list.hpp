@@ -50,11 +50,24 @@ BlockHeader* split_to_fit(BlockHeader& chosen, const Placement& placement, std::
 }
 // [split_to_fit]
 
+/// split_to_fit() as a type, the way FitFreeList takes its split: a
+/// learner's own split (stage3_fit_strategies/your_turn/placement.hpp) is
+/// another type with the same cut(), known at compile time and inlined.
+struct SplitToFit {
+  /// Cuts the block to hand out from \p chosen: split_to_fit().
+  template <class Split, class KeepFree>
+  static BlockHeader* cut(BlockHeader& chosen, const Placement& placement, std::size_t min_block, Split split,
+                          KeepFree keep_free) noexcept {
+    return split_to_fit(chosen, placement, min_block, split, keep_free);
+  }
+};
+
 /// The free blocks of a BlockHeap on an explicit LIFO list, searched by
-/// \p Policy (FirstFit, NextFit, BestFit or WorstFit) and split to fit.
-/// The constraint names what a policy lacks (a choose() over this list, a
-/// forget()) where the error is made, not deep inside take().
-template <PlacementPolicy<ExplicitFreeList> Policy>
+/// \p Policy (FirstFit, NextFit, BestFit or WorstFit) and split to fit by
+/// \p Splitter (SplitToFit unless told). The constraint names what a
+/// policy lacks (a choose() over this list, a forget()) where the error is
+/// made, not deep inside take().
+template <PlacementPolicy<ExplicitFreeList> Policy, class Splitter = SplitToFit>
 class FitFreeList {
  public:
   /// Puts the free block \p block on the list.
@@ -76,7 +89,7 @@ class FitFreeList {
       return split_block(heap, block, first_size);
     };
     const auto keep_free = [this](BlockHeader& piece) { list_.insert(piece); };
-    return split_to_fit(*choice.block, choice.placement, kMinBlockSize, split, keep_free);
+    return Splitter::cut(*choice.block, choice.placement, kMinBlockSize, split, keep_free);
   }
   // [take]
 

@@ -57,17 +57,35 @@ concept CoalescingFreeBlocks = RemovableFreeList<FreeBlocks> &&
       { cfree.tally() } -> std::convertible_to<FreeTally>;
     };
 
+/// The four cases of coalescing as a type, the way ImmediateCoalescing
+/// takes them: TaggedHeap::coalesce(). A learner's own four cases
+/// (stage4_coalescing/your_turn/coalesce.hpp) are another type with the
+/// same coalesce(), built on the same verbs (merge_prev(), merge_next()),
+/// and run on every free. (Moving the break, grow() merges the new bytes
+/// with a free last block through TaggedHeap::coalesce() itself: next to
+/// the epilogue only cases 1 and 3 can arise.)
+struct FourCases {
+  /// Merges the free, off-list \p block of \p heap with its free
+  /// neighbours on \p free, and returns the merged block, off the list.
+  template <TagLayout Tags, RemovableFreeList FreeBlocks>
+  static BlockHeader& coalesce(TaggedHeap<Tags>& heap, FreeBlocks& free, BlockHeader& block) noexcept {
+    return heap.coalesce(free, block);
+  }
+};
+
 // [immediate]
 /// When free neighbours merge: at once, on every free (CS:APP's mm.c). No
 /// two free blocks are ever adjacent, so nothing is left to merge later.
-struct ImmediateCoalescing {
+/// \p Cases merges a block with its neighbours (FourCases unless told).
+template <class Cases = FourCases>
+struct BasicImmediateCoalescing {
   /// check() may require that no two free blocks are adjacent.
   static constexpr bool kNeighboursAlwaysMerged = true;
 
   /// Gives the free, off-list \p block back: merged, then listed.
   template <class Heap, class FreeBlocks>
   void give_back(Heap& heap, FreeBlocks& free, BlockHeader& block) noexcept {
-    free.insert(heap.coalesce(free, block));
+    free.insert(Cases::coalesce(heap, free, block));
   }
   /// Lists \p piece, a free block cut off by a split. Its neighbours are
   /// allocated (the block it came from had no free neighbour), so it needs
@@ -85,6 +103,9 @@ struct ImmediateCoalescing {
   [[nodiscard]] std::size_t passes() const noexcept { return 0; }
 };
 // [immediate]
+
+/// Every free merges at once, by the course's four cases.
+using ImmediateCoalescing = BasicImmediateCoalescing<>;
 
 /// A coalescing free-list allocator over one region: boundary tags in
 /// layout \p Tags, free blocks in \p FreeBlocks, merged as \p Merging says.

@@ -8,10 +8,8 @@
 namespace heaplab {
 
 std::string describe_size_class(std::size_t index) {
-  if (index < SizeClasses::kExactClasses) {
-    return std::to_string(kMinTaggedBlockSize + index * kBlockGranularity) + " B";
-  }
-  const std::size_t low = SizeClasses::kExactLimit << (index - SizeClasses::kExactClasses);
+  const std::size_t low = SizeClasses::smallest_block(index);
+  if (index < SizeClasses::kExactClasses) return std::to_string(low) + " B";
   return std::to_string(low) + "-" + std::to_string(2 * low - 1) + " B";  // the last class wraps to SIZE_MAX
 }
 

@@ -43,9 +43,11 @@ namespace heaplab {
 /// The free lists of a region of segregated fits, one line per non-empty
 /// class (see draw_class_lists()). Chosen over chapter 4's
 /// draw_free_lists(), which draws a region's one list.
-template <class Policy, class Tags, class Merging>
-[[nodiscard]] std::string draw_free_lists(const CoalescingAllocator<SegregatedLists<Policy>, Tags, Merging>& allocator) {
-  std::array<const LinkedFreeList*, SegregatedLists<Policy>::kLists> lists{};
+/// The classes are labelled as SizeClasses describes them.
+template <class Policy, class Classes, class Tags, class Merging>
+[[nodiscard]] std::string draw_free_lists(
+    const CoalescingAllocator<SegregatedLists<Policy, Classes>, Tags, Merging>& allocator) {
+  std::array<const LinkedFreeList*, SegregatedLists<Policy, Classes>::kLists> lists{};
   for (std::size_t index = 0; index < lists.size(); ++index) lists[index] = &allocator.free_blocks().list(index);
   return draw_class_lists(allocator.heap().blocks(), lists);
 }

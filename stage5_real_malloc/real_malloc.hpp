@@ -109,9 +109,14 @@ class RealMalloc : private UpstreamBudget, public LargeBlocks<GrowingHeap<Region
 /// fits that can park blocks.
 using QuickFitRegion = QuickCache<ParkingHeap<SegregatedLists<FirstFit>>>;
 
+/// Segregated fits over size classes \p Classes, growing into new regions
+/// and mapping large blocks: SegregatedFitAllocator with classes of its own
+/// (stage5_real_malloc/your_turn/size_classes.hpp).
+template <class Classes = SizeClasses>
+using BasicSegregatedFitAllocator = RealMalloc<BasicSegregatedFitRegion<Classes>>;
 /// Segregated fits (good fit over size classes, footer elision), growing
 /// into new regions and mapping large blocks.
-using SegregatedFitAllocator = RealMalloc<SegregatedFitRegion>;
+using SegregatedFitAllocator = BasicSegregatedFitAllocator<>;
 /// Quick fit: segregated fits with quick lists in front of each region
 /// (glibc's tcache idea), growing and mapping as segregated fits does.
 using QuickFitAllocator = RealMalloc<QuickFitRegion>;

@@ -59,24 +59,38 @@ struct SizeClasses {
     if (size < kExactLimit) return (size - kMinTaggedBlockSize) / kBlockGranularity;
     return kExactClasses + static_cast<std::size_t>(std::bit_width(size) - std::bit_width(kExactLimit));
   }
+
+  /// The smallest block size of class \p index (`index < kCount`), the way
+  /// back from of(): the class holds blocks from smallest_block(index) up
+  /// to smallest_block(index + 1), that one excluded.
+  [[nodiscard]] static constexpr std::size_t smallest_block(std::size_t index) noexcept {
+    if (index < kExactClasses) return kMinTaggedBlockSize + index * kBlockGranularity;
+    return kExactLimit << (index - kExactClasses);
+  }
 };
 // [size_classes]
 
 static_assert(SizeClasses::of(SizeClasses::kExactLimit - 8) == SizeClasses::kExactClasses - 1);
 static_assert(SizeClasses::of(SizeClasses::kExactLimit) == SizeClasses::kExactClasses);
 static_assert(SizeClasses::of(~std::size_t{0} & ~kFlagMask) == SizeClasses::kCount - 1);
+static_assert(SizeClasses::smallest_block(SizeClasses::kExactClasses) == SizeClasses::kExactLimit);
+static_assert(SizeClasses::of(SizeClasses::smallest_block(SizeClasses::kCount - 1)) == SizeClasses::kCount - 1);
 
 /// Free blocks on one FitList per size class, each searched by its own
 /// \p Policy (so next fit would keep one rover per class), with a bitmap
-/// of the non-empty classes.
-template <class Policy>
+/// of the non-empty classes. \p Classes maps a block size to its class
+/// and back (SizeClasses unless told; a learner's own is another type with
+/// the same members, stage5_real_malloc/your_turn/size_classes.hpp).
+template <class Policy, class Classes = SizeClasses>
 class SegregatedLists {
  public:
+  /// The size classes (for diagrams and tools).
+  using classes_type = Classes;
   /// How many lists there are: one per size class.
-  static constexpr std::size_t kLists = SizeClasses::kCount;
+  static constexpr std::size_t kLists = Classes::kCount;
 
   /// The list a block of \p size bytes belongs on: its size class.
-  [[nodiscard]] static constexpr std::size_t list_for(std::size_t size) noexcept { return SizeClasses::of(size); }
+  [[nodiscard]] static constexpr std::size_t list_for(std::size_t size) noexcept { return Classes::of(size); }
 
   /// Puts the free block \p block at the head of its class's list.
   void insert(BlockHeader& block) noexcept {
@@ -137,7 +151,7 @@ class SegregatedLists {
       if (const CheckResult links = list.check(owned, offset_of); !links) return links;
       CheckResult classes = CheckResult::pass();
       list.for_each([&](const BlockHeader& block) {
-        if (classes && list_for(block_size(block)) != index) {
+        if (classes && !in_class(block_size(block), index)) {
           classes = CheckResult::fail("every free block is on the list of its size class", offset_of(block));
         }
       });
@@ -151,14 +165,23 @@ class SegregatedLists {
   /// Bits per bitmap word.
   static constexpr std::size_t kWordBits = 64;
 
+  /// True when a block of \p size bytes belongs in class \p index, asked
+  /// both ways: of() names the class, and the size lies between the class's
+  /// smallest block and the next class's. check() asks it, so that a class
+  /// mapping that disagrees with itself is caught.
+  [[nodiscard]] static constexpr bool in_class(std::size_t size, std::size_t index) noexcept {
+    const bool below_next = index + 1 == kLists || size < Classes::smallest_block(index + 1);
+    return list_for(size) == index && Classes::smallest_block(index) <= size && below_next;
+  }
+
   // [exact_fit]
-  /// Good fit's O(1) case: below SizeClasses::kExactLimit a class holds
+  /// Good fit's O(1) case: below Classes::kExactLimit a class holds
   /// blocks of exactly one size, so the head of the request's own list
   /// fits a request with the default alignment as it is: no search, and
   /// no split. Null when the request is not such a one, or the list is
   /// empty.
   [[nodiscard]] BlockHeader* exact_fit(const BlockRequest& request) const noexcept {
-    if (request.align != kDefaultAlignment || request.needed >= SizeClasses::kExactLimit) return nullptr;
+    if (request.align != kDefaultAlignment || request.needed >= Classes::kExactLimit) return nullptr;
     BlockHeader* const head = lists_[list_for(request.needed)].head();
     HEAPLAB_ASSERT(head == nullptr || block_size(*head) == request.needed,
                    "an exact class holds blocks of one size only");
@@ -194,10 +217,14 @@ class SegregatedLists {
 
 static_assert(CoalescingFreeBlocks<SegregatedLists<FirstFit>>);
 
+/// One region of segregated fits over size classes \p Classes: chapter 4's
+/// allocator with size classes and footer elision.
+template <class Classes = SizeClasses>
+using BasicSegregatedFitRegion = CoalescingAllocator<SegregatedLists<FirstFit, Classes>, ElidedFooters>;
 /// One region of segregated fits: chapter 4's allocator with size classes
 /// and footer elision. SegregatedFitAllocator (real_malloc.hpp) is this,
 /// growing into more regions and mapping large blocks.
-using SegregatedFitRegion = CoalescingAllocator<SegregatedLists<FirstFit>, ElidedFooters>;
+using SegregatedFitRegion = BasicSegregatedFitRegion<>;
 extern template class CoalescingAllocator<SegregatedLists<FirstFit>, ElidedFooters>;
 
 }  // namespace heaplab

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "stage1_static_bump/assert.hpp"
 #include "stage1_static_bump/atomic_bump_allocator.hpp"
 #include "stage1_static_bump/bump_allocator.hpp"
+#include "stage1_static_bump/bump_allocator_impl.hpp"
 #include "stage1_static_bump/chunk_source.hpp"
 #include "stage1_static_bump/contract.hpp"
 #include "stage1_static_bump/growing_arena.hpp"
@@ -118,6 +120,35 @@ concept CanMake = requires(BumpAllocator& heap) { make<T>(heap); };
 
 static_assert(Placeable<Point> && CanMake<Point>);
 static_assert(!Placeable<std::string> && !CanMake<std::string>);
+
+// The bump step is BasicBumpAllocator's template argument: the course's
+// allocator is that template with the course's step, and a learner's is the
+// same template with theirs (stage1_static_bump/your_turn/bump_step.hpp).
+static_assert(std::is_same_v<BumpAllocator, BasicBumpAllocator<&bump_step>>);
+
+/// How many times counting_step() ran.
+std::size_t counted_steps = 0;
+
+/// The course's bump step, counted: a step of its own in the slot, which
+/// shows that the allocator runs the step it is given.
+BumpStep counting_step(std::byte* next, std::byte* end, std::size_t size, std::size_t align) noexcept {
+  ++counted_steps;
+  return bump_step(next, end, size, align);
+}
+
+/// A wrong step: the bump pointer moves by the bytes asked for, not by
+/// whole 8-byte cells.
+BumpStep unrounded_step(std::byte* next, std::byte* end, std::size_t size, std::size_t align) noexcept {
+  const BumpStep right = bump_step(next, end, size, align);
+  if (!right.fits) return right;
+  return {true, right.block, right.block + size};
+}
+
+/// A wrong step: it never pads, so every block starts at the bump pointer
+/// whatever alignment was asked for.
+BumpStep unpadded_step(std::byte* next, std::byte* end, std::size_t size, std::size_t /*align*/) noexcept {
+  return bump_step(next, end, size, kDefaultAlignment);
+}
 
 }  // namespace
 
@@ -299,6 +330,63 @@ TEST_CASE("bump_step fits a block ending exactly at the region's end and refuses
   CHECK(bump_step(next, region.end(), 17, 8).block == nullptr);
   CHECK(bump_step(next, region.end(), kMaxRequest, 8).block == nullptr);
   CHECK(bump_step(next, region.end(), 8, kTopBit).block == nullptr);
+}
+
+// ---- The bump step as a template argument ----------------------------------
+
+TEST_CASE("a step plugged into BasicBumpAllocator runs once per valid request and serves as BumpAllocator does") {
+  Region<512> course_region;
+  Region<512> slot_region;
+  BumpAllocator course(course_region.bytes);
+  BasicBumpAllocator<&counting_step> slot(slot_region.bytes);
+  struct Request {
+    std::size_t size;
+    std::size_t align;
+  };
+  // Rounding, padding, a zero size, a refusal for room and one for a bad
+  // alignment (which never reaches the step).
+  const Request requests[] = {{3, 8}, {8, 32}, {0, 8}, {40, 64}, {16, 16}, {1000, 8}, {8, 3}, {24, 8}};
+  counted_steps = 0;
+  for (const Request& request : requests) {
+    CAPTURE(request.size);
+    CAPTURE(request.align);
+    void* const expected = course.allocate(request.size, request.align);
+    void* const got = slot.allocate(request.size, request.align);
+    REQUIRE((expected == nullptr) == (got == nullptr));
+    if (expected != nullptr) CHECK(offset_of(got, slot_region.begin()) == offset_of(expected, course_region.begin()));
+    CHECK(slot.check());
+  }
+  CHECK(counted_steps == std::size(requests) - 1);
+  heaplab::testing::check_same_stats(course.stats(), slot.stats());
+  CHECK(draw_heap(slot, 0, 24) == draw_heap(course, 0, 24));
+}
+
+TEST_CASE("a step that does not round sizes to whole cells is caught by check()") {
+  Region<256> region;
+  BasicBumpAllocator<&unrounded_step> heap(region.bytes);
+  REQUIRE(heap.allocate(3) != nullptr);
+  const CheckResult result = heap.check();
+  CHECK_FALSE(result.ok());
+  CHECK(result.failed_invariant == std::string_view("next is 8-byte aligned"));
+  CHECK(result.offset == 3);
+}
+
+TEST_CASE("a step that ignores the alignment breaks the contract's promise of aligned blocks") {
+  Region<256> course_region;
+  Region<256> slot_region;
+  BumpAllocator course(course_region.bytes);
+  BasicBumpAllocator<&unpadded_step> heap(slot_region.bytes);
+  // As the contract suite does: one block first, so that the bump pointer
+  // is not aligned by accident.
+  REQUIRE(course.allocate(1) != nullptr);
+  REQUIRE(heap.allocate(1) != nullptr);
+  void* const right = course.allocate(8, 64);
+  void* const wrong = heap.allocate(8, 64);
+  REQUIRE(right != nullptr);
+  REQUIRE(wrong != nullptr);
+  CHECK(is_aligned(right, 64));
+  CHECK_FALSE(is_aligned(wrong, 64));
+  CHECK(heap.check());  // the heap itself stays sound: only the caller can tell
 }
 
 // ---- check() ----------------------------------------------------------------

@@ -29,6 +29,7 @@
 #include "stage2_free_list/block_heap.hpp"
 #include "stage2_free_list/block_start_map.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
+#include "stage2_free_list/free_list_allocator_impl.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/block_walk.hpp"
 #include "tests/support/blocks.hpp"
@@ -146,6 +147,65 @@ void check_fails(const A& heap, std::string_view invariant, std::size_t offset) 
   CHECK(result.offset == offset);
 }
 
+/// The course's explicit list, counted: a free list of its own in
+/// FreeListAllocator's slot, the one a learner's list takes
+/// (stage2_free_list/your_turn/), which shows that the allocator runs the
+/// list it is given. The wrong lists below change one step of it.
+class CountedList {
+ public:
+  void insert(BlockHeader& block) noexcept {
+    ++inserts;
+    list_.insert(block);
+  }
+  [[nodiscard]] BlockHeader* take(BlockHeap& heap, std::size_t request, std::size_t align,
+                                  std::size_t& visited) noexcept {
+    ++takes;
+    return list_.take(heap, request, align, visited);
+  }
+  [[nodiscard]] BlockHeader* head() const noexcept { return list_.head(); }
+  [[nodiscard]] static BlockHeader* next(BlockHeader& block) noexcept { return ExplicitFreeList::next(block); }
+  [[nodiscard]] const FreeTally& tally() const noexcept { return list_.tally(); }
+  [[nodiscard]] CheckResult check(const BlockHeap& heap, std::size_t free_blocks) const noexcept {
+    return list_.check(heap, free_blocks);
+  }
+
+  std::size_t inserts = 0;  ///< insert() calls.
+  std::size_t takes = 0;    ///< take() calls.
+
+ protected:
+  ExplicitFreeList list_;  ///< The course's list, doing the work.
+};
+
+/// A wrong search: it takes the head of the list whatever its size.
+class TakesTheHead : public CountedList {
+ public:
+  [[nodiscard]] BlockHeader* take(BlockHeap& /*heap*/, std::size_t /*request*/, std::size_t /*align*/,
+                                  std::size_t& visited) noexcept {
+    BlockHeader* const block = list_.head();
+    if (block == nullptr) return nullptr;
+    ++visited;
+    list_.unlink(nullptr, *block);
+    return block;
+  }
+};
+
+/// A wrong unlink: first fit, but the block found is unlinked as if it were
+/// the head, forgetting the block before it.
+class ForgetsThePrevious : public CountedList {
+ public:
+  [[nodiscard]] BlockHeader* take(BlockHeap& /*heap*/, std::size_t request, std::size_t align,
+                                  std::size_t& visited) noexcept {
+    for (BlockHeader* block = list_.head(); block != nullptr; block = next(*block)) {
+      ++visited;
+      if (can_serve(*block, request, align)) {
+        list_.unlink(nullptr, *block);
+        return block;
+      }
+    }
+    return nullptr;
+  }
+};
+
 }  // namespace
 
 TYPE_TO_STRING_AS("ExplicitListAllocator", heaplab::ExplicitListAllocator);
@@ -250,6 +310,70 @@ TEST_CASE("explicit list: the block freed last that fits is the one reused (LIFO
   CHECK(heap.stats().used == used);  // all three reused: the break did not move
   CHECK(heap.stats().free_blocks == 0);
   CHECK(heap.check());
+}
+
+// ---- The free list as a template argument ---------------------------------
+
+TEST_CASE("a list plugged into FreeListAllocator is the one it runs and serves as ExplicitListAllocator does") {
+  RegionHeap<ExplicitListAllocator> course;
+  RegionHeap<FreeListAllocator<CountedList>> slot;
+  std::vector<void*> course_blocks;
+  std::vector<void*> slot_blocks;
+  std::size_t requests = 0;
+  std::size_t frees = 0;
+  // Both heaps get the same requests and frees; each answer must be at the
+  // same offset, and the two heaps must look the same afterwards.
+  const auto allocate_both = [&](std::size_t size) {
+    CAPTURE(size);
+    void* const expected = course.heap.allocate(size);
+    void* const got = slot.heap.allocate(size);
+    ++requests;
+    REQUIRE(expected != nullptr);
+    REQUIRE(got != nullptr);
+    CHECK(slot.heap.heap().offset_of(got) == course.heap.heap().offset_of(expected));
+    course_blocks.push_back(expected);
+    slot_blocks.push_back(got);
+  };
+  for (std::size_t i = 0; i < 24; ++i) allocate_both(heaplab::testing::varied_size(i, 120));
+  for (std::size_t i = 0; i < 24; ++i) {
+    if (i % 3 == 2) continue;
+    course.heap.deallocate(course_blocks[i]);
+    slot.heap.deallocate(slot_blocks[i]);
+    ++frees;
+  }
+  for (std::size_t i = 0; i < 16; ++i) allocate_both(heaplab::testing::varied_size(i * 7, 160));
+  CHECK(slot.heap.check());
+  CHECK(slot.heap.free_list().takes == requests);
+  CHECK(slot.heap.free_list().inserts == frees);
+  heaplab::testing::check_same_free_list_stats(course.heap.stats(), slot.heap.stats());
+  CHECK(draw_free_list(slot.heap) == draw_free_list(course.heap));
+  CHECK(draw_blocks(slot.heap) == draw_blocks(course.heap));
+}
+
+TEST_CASE("a search that takes a block too small for the request is caught by check()") {
+  RegionHeap<FreeListAllocator<TakesTheHead>> t;
+  auto& heap = t.heap;
+  void* const small = heap.allocate(8);
+  REQUIRE(heap.allocate(8) != nullptr);  // keeps the small block from being the last one
+  heap.deallocate(small);
+  REQUIRE(heap.check());
+  // The 8-byte payload is handed out for 64 bytes.
+  CHECK(heap.allocate(64) == small);
+  check_fails(heap, "requested bytes fit the payload", heap.heap().offset_of(header_of(small)));
+}
+
+TEST_CASE("an unlink that forgets the block before the one taken loses free blocks, and check() says so") {
+  RegionHeap<FreeListAllocator<ForgetsThePrevious>> t;
+  auto& heap = t.heap;
+  void* const big = heap.allocate(64);
+  void* const between = heap.allocate(8);
+  void* const small = heap.allocate(8);
+  REQUIRE((big && between && small));
+  heap.deallocate(big);
+  heap.deallocate(small);  // list: small -> big
+  REQUIRE(heap.check());
+  CHECK(heap.allocate(64) == big);  // first fit skips small, then unlinks big as if it were the head
+  check_fails(heap, "the free list holds every free block", heap.stats().used);
 }
 
 TEST_CASE("implicit list: the lowest-address free block that fits is reused whatever the order of frees") {

@@ -27,6 +27,7 @@
 #include "stage2_free_list/explicit_free_list.hpp"
 #include "stage2_free_list/implicit_free_list.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
+#include "stage2_free_list/free_list_allocator_impl.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "stage3_fit_strategies/fit_free_list.hpp"
 #include "stage3_fit_strategies/measures.hpp"
@@ -35,6 +36,7 @@
 #include "tests/support/block_walk.hpp"
 #include "tests/support/blocks.hpp"
 #include "tests/support/recording_handler.hpp"
+#include "tests/support/served_alike.hpp"
 
 namespace {
 
@@ -148,6 +150,53 @@ std::size_t expected_gap(const void* block, std::size_t align) {
   }
 }
 
+/// The course's policy \p Policy under another name, counting its
+/// searches: a policy of its own in FitAllocator's slot, the one a
+/// learner's takes (stage3_fit_strategies/your_turn/placement.hpp).
+template <class Policy>
+struct CountedPolicy : Policy {
+  /// Counts the search, then searches as \p Policy does.
+  template <FreeBlockList List>
+  [[nodiscard]] Choice choose(const List& list, const BlockRequest& request, std::size_t& visited) noexcept {
+    ++chooses;
+    return Policy::choose(list, request, visited);
+  }
+  std::size_t chooses = 0;  ///< choose() calls.
+};
+
+/// The course's split under another name, counting its cuts: a split of
+/// its own in FitAllocator's slot.
+struct CountedSplit {
+  /// Counts the cut, then cuts as split_to_fit() does.
+  template <class Split, class KeepFree>
+  static BlockHeader* cut(BlockHeader& chosen, const Placement& placement, std::size_t min_block, Split split,
+                          KeepFree keep_free) noexcept {
+    ++cuts;
+    return split_to_fit(chosen, placement, min_block, split, keep_free);
+  }
+  static inline std::size_t cuts = 0;  ///< cut() calls, over the whole test program.
+};
+
+/// A wrong split: the tail is cut off the block handed out, and never put
+/// back on the free list. (It ignores the front gap too: the test that
+/// uses it asks for no alignment.)
+struct LosesTheTail {
+  template <class Split, class KeepFree>
+  static BlockHeader* cut(BlockHeader& chosen, const Placement& placement, std::size_t min_block, Split split,
+                          KeepFree /*keep_free*/) noexcept {
+    if (block_size(chosen) - placement.needed >= min_block) (void)split(chosen, placement.needed);
+    return &chosen;
+  }
+};
+
+/// A wrong policy: first fit that leaves the alignment out of the request,
+/// so that an aligned request is placed with no front gap.
+struct IgnoresAlignment : FirstFit {
+  template <FreeBlockList List>
+  [[nodiscard]] Choice choose(const List& list, const BlockRequest& request, std::size_t& visited) noexcept {
+    return FirstFit::choose(list, BlockRequest{request.needed, kDefaultAlignment, request.min_block}, visited);
+  }
+};
 
 }  // namespace
 
@@ -670,6 +719,50 @@ TEST_CASE_TEMPLATE("a fit allocator's heap is drawn with its links as chapter 2 
   CHECK(picture.find("next $000") != std::string::npos);
   CHECK(picture.find("next null") != std::string::npos);
   CHECK(picture == draw_blocks(explicit_list.heap, 4));
+}
+
+// ---- The policy and the split as template arguments ---------------------------
+
+TEST_CASE_TEMPLATE("a policy and a split plugged into FitAllocator are the ones it runs, and serve as the course's do",
+                   P, FirstFit, NextFit, BestFit, WorstFit) {
+  RegionHeap<FitAllocator<P>> course;
+  RegionHeap<FitAllocator<CountedPolicy<P>, CountedSplit>> slot;
+  const std::size_t cuts_before = CountedSplit::cuts;
+  heaplab::testing::check_served_alike(course.heap, course.region.bytes(), slot.heap, slot.region.bytes(), 600);
+  const FreeListStats stats = slot.heap.stats();
+  CHECK(slot.heap.free_list().policy().chooses == stats.searches);
+  // Every search that found a block was cut by the split given; the rest
+  // were carved at the break.
+  CHECK(CountedSplit::cuts - cuts_before > 0);
+  CHECK(CountedSplit::cuts - cuts_before <= stats.searches);
+  CHECK(stats.blocks_visited == course.heap.stats().blocks_visited);
+}
+
+TEST_CASE("a split that loses the tail is caught by check()") {
+  RegionHeap<FitAllocator<FirstFit, LosesTheTail>> t;
+  void* const big = t.heap.allocate(200);
+  REQUIRE(t.heap.allocate(8) != nullptr);  // the spacer
+  t.heap.deallocate(big);
+  REQUIRE(t.heap.check());
+  CHECK(t.heap.allocate(40) == big);  // cut from the 216-byte block: a 160-byte tail, lost
+  const CheckResult result = t.heap.check();
+  CHECK_FALSE(result);
+  CHECK(result.failed_invariant == "the free list holds every free block");
+}
+
+TEST_CASE("a policy that ignores the alignment hands out a block the contract refuses") {
+  RegionHeap<FitAllocator<IgnoresAlignment>> wrong;
+  RegionHeap<FirstFitAllocator> course;
+  const auto aligned_from_a_free_block = [](auto& heap) {
+    void* const hole = heap.allocate(200);
+    REQUIRE(heap.allocate(8) != nullptr);  // the spacer
+    heap.deallocate(hole);
+    return heap.allocate(32, 64);
+  };
+  // The hole's payload starts 16 bytes past a page: not 64-aligned, so the
+  // block needs a front gap.
+  CHECK(is_aligned(aligned_from_a_free_block(course.heap), 64));
+  CHECK_FALSE(is_aligned(aligned_from_a_free_block(wrong.heap), 64));
 }
 
 }  // TEST_SUITE("stage3")

@@ -34,6 +34,7 @@
 #include "stage4_coalescing/address_ordered.hpp"
 #include "stage4_coalescing/boundary_tags.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
+#include "stage4_coalescing/coalescing_allocator_impl.hpp"
 #include "stage4_coalescing/deferred_coalescing.hpp"
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage4_coalescing/linked_free_list.hpp"
@@ -43,6 +44,7 @@
 #include "tests/support/blocks.hpp"
 #include "tests/support/free_list_stats.hpp"
 #include "tests/support/recording_handler.hpp"
+#include "tests/support/served_alike.hpp"
 #include "tests/support/tagged_blocks.hpp"
 
 namespace {
@@ -124,6 +126,47 @@ void check_counts_against_walk(const A& heap) {
   CHECK(s.merges == heap.heap().merges());
   CHECK(listed(heap).size() == walked.free_blocks);
 }
+
+/// The course's tags under another name, counting their seals: a tag
+/// layout of its own in CoalescingAllocator's slot, the one a learner's
+/// takes (stage4_coalescing/your_turn/coalesce.hpp).
+struct CountedTags : FooterTags {
+  /// Counts the seal, then writes the footer as FooterTags does.
+  static void seal(BlockHeader& block) noexcept {
+    ++seals;
+    FooterTags::seal(block);
+  }
+  static inline std::size_t seals = 0;  ///< seal() calls, over the whole test program.
+};
+
+/// The course's four cases under another name, counting the blocks they
+/// merge: four cases of their own in ImmediateCoalescing's slot.
+struct CountedCases {
+  /// Counts the call, then merges as FourCases does.
+  template <TagLayout Tags, RemovableFreeList FreeBlocks>
+  static BlockHeader& coalesce(TaggedHeap<Tags>& heap, FreeBlocks& free, BlockHeader& block) noexcept {
+    ++calls;
+    return FourCases::coalesce(heap, free, block);
+  }
+  static inline std::size_t calls = 0;  ///< coalesce() calls, over the whole test program.
+};
+
+/// The course's allocator with a tag layout and four cases of its own.
+using SlotFirstFit = CoalescingAllocator<FitList<FirstFit>, CountedTags, BasicImmediateCoalescing<CountedCases>>;
+
+/// Wrong four cases: only the next block is ever merged; a free block in
+/// front is forgotten (cases 3 and 4 lose their first merge).
+struct ForgetsThePrevious {
+  template <TagLayout Tags, RemovableFreeList FreeBlocks>
+  static BlockHeader& coalesce(TaggedHeap<Tags>& heap, FreeBlocks& free, BlockHeader& block) noexcept {
+    return is_allocated(next_block(block)) ? block : heap.merge_next(free, block);
+  }
+};
+
+/// A wrong tag layout: seal() writes nothing, so no block gets a footer.
+struct ForgetsTheFooter : FooterTags {
+  static void seal(BlockHeader& /*block*/) noexcept {}
+};
 
 /// Which block of a hand-built list a request got, and how many blocks
 /// the search looked at.
@@ -1311,6 +1354,43 @@ TEST_CASE_TEMPLATE("misuse is reported and changes nothing", A, HEAPLAB_LAYOUT_C
   check_misuse_changes_nothing(heap, misuse, cases, /*with_usable_size=*/true,
                                check_same_coalescing_stats<CoalescingStats>);
   CHECK(misuse.reports().size() == 3 * cases.size());
+}
+
+// ---- The tags and the four cases as template arguments ------------------------
+
+TEST_CASE("tags and four cases plugged into CoalescingAllocator are the ones it runs, and serve as the course's do") {
+  RegionHeap<CoalescingFirstFit> course;
+  const std::size_t seals_before = CountedTags::seals;
+  const std::size_t calls_before = CountedCases::calls;
+  RegionHeap<SlotFirstFit> slot;
+  CHECK(CountedTags::seals - seals_before == 1);  // the prologue's
+  check_served_alike(course.heap, course.region.bytes(), slot.heap, slot.region.bytes(), 600);
+  const CoalescingStats stats = slot.heap.stats();
+  CHECK(stats.merges == course.heap.stats().merges);
+  CHECK(stats.merges > 0);
+  // Every free, and every move of the break, went through the four cases given.
+  CHECK(CountedCases::calls - calls_before >= stats.allocations - stats.live_allocations);
+  CHECK(CountedTags::seals - seals_before > stats.allocations);
+  check_counts_against_walk(slot.heap);
+}
+
+TEST_CASE("four cases that forget the previous block leave two free blocks side by side, and check() says so") {
+  RegionHeap<CoalescingAllocator<FitList<FirstFit>, FooterTags, BasicImmediateCoalescing<ForgetsThePrevious>>> t;
+  auto& heap = t.heap;
+  void* const left = heap.allocate(16);
+  void* const x = heap.allocate(24);
+  REQUIRE(heap.allocate(32) != nullptr);
+  heap.deallocate(left);
+  REQUIRE(heap.check());
+  heap.deallocate(x);  // case 3: [F][x][A], x is not merged into the block in front
+  check_fails(heap.check(), "no two free blocks are adjacent (immediate coalescing)", offset_of_block(heap, x));
+}
+
+TEST_CASE("tags that never write a footer are caught by check()") {
+  RegionHeap<CoalescingAllocator<FitList<FirstFit>, ForgetsTheFooter>> t;
+  void* const p = t.heap.allocate(24);
+  REQUIRE(p != nullptr);
+  check_fails(t.heap.check(), "the footer equals the header", offset_of_block(t.heap, p));
 }
 
 }  // TEST_SUITE("stage4")

@@ -30,6 +30,7 @@
 #include "stage2_free_list/block.hpp"
 #include "stage2_free_list/block_heap.hpp"
 #include "stage4_coalescing/boundary_tags.hpp"
+#include "stage4_coalescing/coalescing_allocator_impl.hpp"
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage4_coalescing/linked_free_list.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
@@ -38,6 +39,7 @@
 #include "tests/support/blocks.hpp"
 #include "tests/support/free_list_stats.hpp"
 #include "tests/support/recording_handler.hpp"
+#include "tests/support/served_alike.hpp"
 #include "tests/support/tagged_blocks.hpp"
 #include "tests/support/test_chunk_source.hpp"
 
@@ -116,6 +118,26 @@ constexpr std::size_t size_class_of(std::size_t size) { return SizeClasses::of(s
 /// mapped_blocks, mapped_bytes and quick_blocks (malloc_stats.hpp).
 template <class A>
 using StatsOf = decltype(std::declval<const A&>().stats());
+
+/// The course's size classes under another name, counting the blocks they
+/// file: size classes of their own in SegregatedLists' slot, the one a
+/// learner's take (stage5_real_malloc/your_turn/size_classes.hpp).
+struct CountedClasses : SizeClasses {
+  /// Counts the call, then maps as SizeClasses does.
+  static std::size_t of(std::size_t size) noexcept {
+    ++calls;
+    return SizeClasses::of(size);
+  }
+  static inline std::size_t calls = 0;  ///< of() calls, over the whole test program.
+};
+
+/// Wrong size classes: of() is right, but the way back says every class
+/// starts one cell higher than it does.
+struct OneCellTooHigh : SizeClasses {
+  static constexpr std::size_t smallest_block(std::size_t index) noexcept {
+    return SizeClasses::smallest_block(index) + kBlockGranularity;
+  }
+};
 
 // ---- Helpers ---------------------------------------------------------------------
 
@@ -607,6 +629,31 @@ TEST_CASE("misuse with mapped blocks is reported and changes nothing") {
   CHECK(source.releases() == 0);  // the mapped block is still there
   heap.deallocate(mapped);
   CHECK(source.outstanding() == 0);
+}
+
+// ---- The size classes as a template argument ----------------------------------
+
+TEST_CASE("size classes plugged into SegregatedLists are the ones it files blocks by, and serve as the course's do") {
+  RegionHeap<SegregatedFitAllocator> course;
+  RegionHeap<BasicSegregatedFitAllocator<CountedClasses>> slot;
+  const std::size_t calls_before = CountedClasses::calls;
+  check_served_alike(course.heap, course.region.bytes(), slot.heap, slot.region.bytes(), 600);
+  CHECK(CountedClasses::calls - calls_before >= slot.heap.stats().allocations);
+  CHECK(slot.heap.stats().blocks_visited == course.heap.stats().blocks_visited);
+  // The same blocks on the same lists.
+  for (std::size_t index = 0; index < kListsOf<SegregatedFitAllocator>; ++index) {
+    CAPTURE(index);
+    CHECK(size_class_list(slot.heap, index).tally().blocks == size_class_list(course.heap, index).tally().blocks);
+  }
+}
+
+TEST_CASE("size classes whose way back disagrees with of() are caught by check()") {
+  RegionHeap<BasicSegregatedFitAllocator<OneCellTooHigh>> t;
+  void* const smallest = t.heap.allocate(8);  // the smallest block, class 0
+  REQUIRE(t.heap.allocate(8) != nullptr);     // keeps it from merging with the rest
+  REQUIRE(t.heap.check());
+  t.heap.deallocate(smallest);
+  check_fails(t.heap.check(), "every free block is on the list of its size class", offset_of_block(t.heap, smallest));
 }
 
 }  // TEST_SUITE("stage5")

@@ -17,6 +17,8 @@
 #include "tools/lab/compare.hpp"
 #include "tools/lab/compare_report.hpp"
 #include "tools/lab/lab_allocators.hpp"
+#include "tools/lab/runner.hpp"
+#include "tools/lab/score.hpp"
 #include "tools/lab/text_report.hpp"
 #include "tools/trace/trace.hpp"
 
@@ -52,12 +54,14 @@ struct OptionSpec {
 };
 
 /// The options of `heaplab replay`.
-constexpr OptionSpec kReplayOptions[] = {{"--check", false}, {"--heap-size", true}};
+constexpr OptionSpec kReplayOptions[] = {{"--check", false}, {"--heap-size", true}, {"--timeout", true}};
 /// The options of `heaplab map`.
-constexpr OptionSpec kMapOptions[] = {{"--heap-size", true}, {"--max-blocks", true}};
+constexpr OptionSpec kMapOptions[] = {{"--heap-size", true}, {"--max-blocks", true}, {"--timeout", true}};
 /// The options of `heaplab compare`.
-constexpr OptionSpec kCompareOptions[] = {
-    {"--csv", false}, {"--svg", true}, {"--heap-size", true}, {"--repeat", true}, {"--allocators", true}};
+constexpr OptionSpec kCompareOptions[] = {{"--csv", false},     {"--svg", true},        {"--heap-size", true},
+                                          {"--repeat", true},   {"--allocators", true}, {"--timeout", true}};
+/// The options of `heaplab score`.
+constexpr OptionSpec kScoreOptions[] = {{"--heap-size", true}, {"--repeat", true}, {"--timeout", true}};
 
 /// A command's words, sorted into options and operands. Options may come
 /// anywhere; a word after `--` is an operand even if it starts with a dash.
@@ -133,29 +137,85 @@ std::size_t repeat_option(const CommandLine& line) {
   return static_cast<std::size_t>(*repeat);
 }
 
-/// The allocators \p names name, each once, in order; `all` names every
-/// allocator of the table. An unknown name is a usage error.
-std::vector<const LabAllocator*> allocators_named(std::span<const std::string_view> names) {
-  std::vector<const LabAllocator*> chosen;
-  const auto choose = [&chosen](const LabAllocator* allocator) {
-    if (std::ranges::find(chosen, allocator) == chosen.end()) chosen.push_back(allocator);
-  };
-  for (const std::string_view name : names) {
-    if (name == "all") {
-      for (const LabAllocator& allocator : lab_allocators()) choose(&allocator);
-    } else if (const LabAllocator* const allocator = find_lab_allocator(name)) {
-      choose(allocator);
-    } else {
-      usage_error("unknown allocator " + quoted(name) + "; 'heaplab list' shows them all");
-    }
+/// The seconds `--timeout` gives each run of a learner's allocator, or
+/// kDefaultTimeout; 0 means no limit.
+std::chrono::seconds timeout_option(const CommandLine& line) {
+  const std::optional<std::string_view> text = line.value("--timeout");
+  if (!text) return kDefaultTimeout;
+  const std::optional<std::uint64_t> seconds = parse_whole_number(*text);
+  if (!seconds || *seconds > kMaxTimeout) {
+    usage_error("--timeout needs a whole number of seconds from 0 (no limit) to " + std::to_string(kMaxTimeout) +
+                ", not " + quoted(*text));
   }
-  return chosen;
+  return std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*seconds));
 }
 
-/// The allocators `--allocators a,b,c` names, or every allocator of the table.
-std::vector<const LabAllocator*> allocators_option(const CommandLine& line) {
+/// The allocators one run of heaplab knows: the course's table, then the
+/// learner's own ("yours"), which the lab runs in a child process.
+class Catalog {
+ public:
+  /// The course's allocators and \p yours; a name of \p yours that is taken
+  /// (by the course, by `all`, or twice) is a usage error.
+  explicit Catalog(std::span<const LabAllocator> yours) : yours_(yours) {
+    for (std::size_t i = 0; i < yours.size(); ++i) {
+      const std::string_view name = yours[i].name;
+      const bool twice = std::ranges::any_of(yours.first(i), [&](const LabAllocator& a) { return a.name == name; });
+      if (find_lab_allocator(name) != nullptr || name == "all" || twice) {
+        usage_error("your allocator's name " + quoted(name) + " is taken by " +
+                    (twice ? std::string("another of yours") : "the course") + "; give it another");
+      }
+    }
+  }
+
+  /// The learner's allocators.
+  [[nodiscard]] std::span<const LabAllocator> yours() const noexcept { return yours_; }
+
+  /// Every allocator: the course's, then the learner's.
+  [[nodiscard]] std::vector<const LabAllocator*> all() const {
+    std::vector<const LabAllocator*> every;
+    for (const LabAllocator& allocator : lab_allocators()) every.push_back(&allocator);
+    for (const LabAllocator& allocator : yours_) every.push_back(&allocator);
+    return every;
+  }
+
+  /// The allocator called \p name, or nullptr.
+  [[nodiscard]] const LabAllocator* find(std::string_view name) const noexcept {
+    if (const LabAllocator* const course = find_lab_allocator(name)) return course;
+    const auto mine = std::ranges::find(yours_, name, &LabAllocator::name);
+    return mine == yours_.end() ? nullptr : &*mine;
+  }
+
+  /// The allocators \p names name, each once, in order; `all` names every
+  /// allocator. An unknown name is a usage error.
+  [[nodiscard]] std::vector<const LabAllocator*> named(std::span<const std::string_view> names) const {
+    std::vector<const LabAllocator*> chosen;
+    const auto choose = [&chosen](const LabAllocator* allocator) {
+      if (std::ranges::find(chosen, allocator) == chosen.end()) chosen.push_back(allocator);
+    };
+    for (const std::string_view name : names) {
+      if (name == "all") {
+        for (const LabAllocator* allocator : all()) choose(allocator);
+      } else if (const LabAllocator* const allocator = find(name)) {
+        choose(allocator);
+      } else {
+        usage_error("unknown allocator " + quoted(name) + "; 'heaplab list' shows them all");
+      }
+    }
+    return chosen;
+  }
+
+  /// The runner for this catalog: the learner's allocators in a child
+  /// process, each run given \p timeout.
+  [[nodiscard]] LabRunner runner(std::chrono::seconds timeout) const { return LabRunner(yours_, timeout); }
+
+ private:
+  std::span<const LabAllocator> yours_;  ///< The learner's allocators.
+};
+
+/// The allocators `--allocators a,b,c` names, or every allocator.
+std::vector<const LabAllocator*> allocators_option(const CommandLine& line, const Catalog& catalog) {
   const std::optional<std::string_view> list = line.value("--allocators");
-  if (!list) return allocators_named(std::vector<std::string_view>{"all"});
+  if (!list) return catalog.all();
   std::vector<std::string_view> names;
   for (std::string_view rest = *list;;) {
     const std::size_t comma = rest.find(',');
@@ -164,7 +224,7 @@ std::vector<const LabAllocator*> allocators_option(const CommandLine& line) {
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
-  return allocators_named(names);
+  return catalog.named(names);
 }
 
 // ------------------------------------------------------ traces, heaps ---
@@ -188,18 +248,34 @@ LabHeap lab_heap(std::size_t bytes) {
 
 // ------------------------------------------------------------ commands ---
 
-/// `heaplab list`: the table of allocators.
-int run_list(std::span<const std::string_view> words, std::ostream& out) {
-  const CommandLine line("list", words, {});
-  if (!line.operands().empty()) usage_error("'heaplab list' takes no arguments");
+/// The table `heaplab list` prints of \p allocators.
+void write_allocator_table(std::ostream& out, std::span<const LabAllocator> allocators) {
   TextTable table(
       {{"name", Align::left}, {"chapter", Align::left}, {"C++ type", Align::left}, {"summary", Align::left}});
-  for (const LabAllocator& allocator : lab_allocators()) {
+  for (const LabAllocator& allocator : allocators) {
     table.add_row({std::string(allocator.name), std::string(allocator.chapter), std::string(allocator.type),
                    std::string(allocator.summary)});
   }
   table.write(out);
+}
+
+/// `heaplab list`: the table of the course's allocators, then the
+/// learner's own under a heading of theirs.
+int run_list(std::span<const std::string_view> words, std::ostream& out, const Catalog& catalog) {
+  const CommandLine line("list", words, {});
+  if (!line.operands().empty()) usage_error("'heaplab list' takes no arguments");
+  write_allocator_table(out, lab_allocators());
+  if (!catalog.yours().empty()) {
+    out << "\nyours (each run in a process of its own):\n\n";
+    write_allocator_table(out, catalog.yours());
+  }
   return 0;
+}
+
+/// Writes, to \p err, the one line of each allocator of \p results whose
+/// process crashed or hung: "mine: crashed (SIGSEGV) at line 12 of t.rep: a 3 8".
+void report_crashes(std::ostream& err, const LabAllocator& allocator, const ReplayReport& report) {
+  if (report.outcome == ReplayOutcome::crashed) err << allocator.name << ": " << report.what << '\n';
 }
 
 /// The columns of `heaplab replay`'s table; "checks" only with --check.
@@ -239,11 +315,13 @@ std::vector<LegendEntry> replay_legend(bool with_checks) {
 }
 
 /// `heaplab replay`: one trace on each allocator named, carefully.
-int run_replay(std::span<const std::string_view> words, std::ostream& out) {
+int run_replay(std::span<const std::string_view> words, std::ostream& out, std::ostream& err,
+               const Catalog& catalog) {
   const CommandLine line("replay", words, kReplayOptions);
   if (line.operands().size() < 2) usage_error("'heaplab replay' needs a trace and at least one allocator");
   const std::size_t heap_size = heap_size_option(line);
-  const std::vector<const LabAllocator*> allocators = allocators_named(line.operands().subspan(1));
+  const LabRunner runner = catalog.runner(timeout_option(line));
+  const std::vector<const LabAllocator*> allocators = catalog.named(line.operands().subspan(1));
   const NamedTrace trace = load_trace(line.operands()[0]);
   const LabHeap heap = lab_heap(heap_size);
   const ReplayOptions options{.check_every_op = line.has("--check")};
@@ -253,8 +331,9 @@ int run_replay(std::span<const std::string_view> words, std::ostream& out) {
   TextTable table(replay_columns(options.check_every_op));
   std::size_t completed = 0;
   for (const LabAllocator* allocator : allocators) {
-    const ReplayReport report = allocator->replay(trace.trace, heap.bytes(), options);
+    const ReplayReport report = runner.replay(*allocator, trace, heap.bytes(), options);
     if (report.outcome == ReplayOutcome::completed) ++completed;
+    report_crashes(err, *allocator, report);
     table.add_row(replay_row(*allocator, report, options.check_every_op));
   }
   table.write(out, "  ");
@@ -276,22 +355,25 @@ std::size_t max_blocks_option(const CommandLine& line) {
 }
 
 /// `heaplab map`: one trace on one allocator, its blocks after every step.
-int run_map(std::span<const std::string_view> words, std::ostream& out) {
+int run_map(std::span<const std::string_view> words, std::ostream& out, std::ostream& err, const Catalog& catalog) {
   const CommandLine line("map", words, kMapOptions);
   if (line.operands().size() != 2) usage_error("'heaplab map' needs a trace and one allocator");
   const std::size_t heap_size = heap_size_option(line);
   const std::size_t max_blocks = max_blocks_option(line);
-  const LabAllocator& allocator = *allocators_named(line.operands().subspan(1)).front();
+  const LabRunner runner = catalog.runner(timeout_option(line));
+  const LabAllocator& allocator = *catalog.named(line.operands().subspan(1)).front();
   if (allocator.map == nullptr) {
-    usage_error(std::string(allocator.name) + " has no block walk to draw; 'heaplab map' draws the course's allocators");
+    usage_error(std::string(allocator.name) +
+                " has no block walk to draw; 'heaplab map' draws the course's allocators");
   }
   const NamedTrace trace = load_trace(line.operands()[0]);
   const LabHeap heap = lab_heap(heap_size);
   out << trace_heading(trace.name, trace.trace) << "; " << allocator.name << " on a heap of "
       << format_bytes(heap.bytes().size()) << "\n"
       << "The blocks after each operation, in address order: [A size] allocated, [F size] free.\n\n";
-  const std::size_t done = allocator.map(trace.trace, heap.bytes(), max_blocks, out);
-  return done == trace.trace.ops.size() ? 0 : kExitFailed;
+  const MapRun run = runner.map(allocator, trace, heap.bytes(), max_blocks, out);
+  if (!run.failure.empty()) err << allocator.name << ": " << run.failure << '\n';
+  return run.failure.empty() && run.done == trace.trace.ops.size() ? 0 : kExitFailed;
 }
 
 /// The SVG file `--svg` names, opened before the comparison runs so that a
@@ -312,20 +394,56 @@ bool has_broken_replay(const Comparison& comparison) {
   });
 }
 
+/// Writes to \p err the one line of every run of \p comparison that crashed.
+void report_comparison_crashes(std::ostream& err, const Comparison& comparison) {
+  for (const TraceComparison& trace : comparison.traces) {
+    for (const AllocatorResult& result : trace.results) report_crashes(err, *result.allocator, result.report);
+  }
+}
+
+/// `heaplab score`: the malloc lab's performance index of one allocator
+/// (score.hpp), on every trace given.
+int run_score(std::span<const std::string_view> words, std::ostream& out, std::ostream& err,
+              const Catalog& catalog) {
+  const CommandLine line("score", words, kScoreOptions);
+  if (line.operands().size() < 2) usage_error("'heaplab score' needs at least one trace and one allocator");
+  const std::size_t heap_size = heap_size_option(line);
+  const std::size_t repeat = repeat_option(line);
+  const LabRunner runner = catalog.runner(timeout_option(line));
+  const LabAllocator* const allocator = catalog.named(line.operands().last(1)).front();
+  if (allocator->is_reference()) {
+    usage_error(std::string(allocator->name) +
+                " reports no heap of its own to score; 'heaplab score' scores the others");
+  }
+  std::vector<NamedTrace> traces;
+  for (const std::string_view path : line.operands().first(line.operands().size() - 1)) {
+    traces.push_back(load_trace(path));
+  }
+  const LabHeap heap = lab_heap(heap_size);
+  const Comparison comparison = compare(traces, {allocator}, heap.bytes(), repeat, runner);
+  report_comparison_crashes(err, comparison);
+  const PerformanceIndex index = performance_index(comparison);
+  write_score(out, comparison, index);
+  return index.value ? 0 : kExitFailed;
+}
+
 /// `heaplab compare`: traces x allocators, glibc always among them.
-int run_compare(std::span<const std::string_view> words, std::ostream& out) {
+int run_compare(std::span<const std::string_view> words, std::ostream& out, std::ostream& err,
+                const Catalog& catalog) {
   const CommandLine line("compare", words, kCompareOptions);
   if (line.operands().empty()) usage_error("'heaplab compare' needs at least one trace");
   const std::size_t heap_size = heap_size_option(line);
   const std::size_t repeat = repeat_option(line);
-  std::vector<const LabAllocator*> allocators = allocators_option(line);
+  const LabRunner runner = catalog.runner(timeout_option(line));
+  std::vector<const LabAllocator*> allocators = allocators_option(line, catalog);
   const std::optional<std::string_view> svg_path = line.value("--svg");
   std::vector<NamedTrace> traces;
   for (const std::string_view path : line.operands()) traces.push_back(load_trace(path));
   std::ofstream svg = svg_path ? open_svg(*svg_path) : std::ofstream();
   const LabHeap heap = lab_heap(heap_size);
 
-  const Comparison comparison = compare(traces, std::move(allocators), heap.bytes(), repeat);
+  const Comparison comparison = compare(traces, std::move(allocators), heap.bytes(), repeat, runner);
+  report_comparison_crashes(err, comparison);
   if (line.has("--csv")) {
     write_compare_csv(out, comparison);
   } else {
@@ -346,8 +464,11 @@ bool wants_help(std::span<const std::string_view> args) {
          });
 }
 
-/// Runs the command \p args name; an error is thrown as a CommandError.
-int run_command(std::span<const std::string_view> args, std::ostream& out) {
+/// Runs the command \p args name over the allocators of \p yours too; an
+/// error is thrown as a CommandError.
+int run_command(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
+                std::span<const LabAllocator> yours) {
+  const Catalog catalog(yours);
   if (args.empty()) usage_error("no command given");
   if (wants_help(args)) {
     write_usage(out);
@@ -355,10 +476,11 @@ int run_command(std::span<const std::string_view> args, std::ostream& out) {
   }
   const std::string_view command = args.front();
   const std::span<const std::string_view> words = args.subspan(1);
-  if (command == "list") return run_list(words, out);
-  if (command == "replay") return run_replay(words, out);
-  if (command == "compare") return run_compare(words, out);
-  if (command == "map") return run_map(words, out);
+  if (command == "list") return run_list(words, out, catalog);
+  if (command == "replay") return run_replay(words, out, err, catalog);
+  if (command == "compare") return run_compare(words, out, err, catalog);
+  if (command == "map") return run_map(words, out, err, catalog);
+  if (command == "score") return run_score(words, out, err, catalog);
   usage_error("unknown command " + quoted(command));
 }
 
@@ -394,7 +516,7 @@ void write_usage(std::ostream& out) {
          "  heaplab list\n"
          "      Every allocator the lab can run: its name, chapter, C++ type and what it does.\n"
          "\n"
-         "  heaplab replay [--check] [--heap-size BYTES] TRACE ALLOCATOR...\n"
+         "  heaplab replay [--check] [--heap-size BYTES] [--timeout SECONDS] TRACE ALLOCATOR...\n"
          "      Replays TRACE once on each ALLOCATOR (a name from 'heaplab list', or 'all'),\n"
          "      verifying the bytes of every block, and prints how each replay ended and its\n"
          "      space measures.\n"
@@ -402,7 +524,7 @@ void write_usage(std::ostream& out) {
          "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
          "\n"
          "  heaplab compare [--csv] [--svg FILE] [--heap-size BYTES] [--repeat N]\n"
-         "                  [--allocators LIST] TRACE...\n"
+         "                  [--allocators LIST] [--timeout SECONDS] TRACE...\n"
          "      Runs every TRACE on every allocator and on glibc, which is always measured in\n"
          "      the same run: once for the space measures, then N timed runs each, round robin\n"
          "      with glibc, keeping the fastest. Speed is shown only relative to glibc's.\n"
@@ -415,18 +537,28 @@ void write_usage(std::ostream& out) {
       << ")\n"
          "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
          "\n"
-         "  heaplab map [--heap-size BYTES] [--max-blocks N] TRACE ALLOCATOR\n"
+         "  heaplab map [--heap-size BYTES] [--max-blocks N] [--timeout SECONDS] TRACE ALLOCATOR\n"
          "      Replays TRACE on one ALLOCATOR of the course and prints its blocks after every\n"
          "      operation, one line each: [A 56] an allocated block of 56 bytes, [F 24] a free one.\n"
          "      --max-blocks N      blocks drawn per line before the rest is counted (default "
       << kDefaultMapBlocks << ")\n"
          "      --heap-size BYTES   the heap the allocator runs on (default 10M)\n"
          "\n"
+         "  heaplab score [--heap-size BYTES] [--repeat N] [--timeout SECONDS] TRACE... ALLOCATOR\n"
+         "      The malloc lab's performance index of ALLOCATOR over the TRACEs: per trace its\n"
+         "      utilization (peak live bytes / heap high-water mark) and throughput, then\n"
+         "      P = 0.6 * mean utilization + 0.4 * min(1, throughput / glibc's throughput).\n"
+         "\n"
          "  heaplab help, heaplab --help\n"
          "      This text.\n"
          "\n"
          "BYTES is a whole number of bytes, optionally with a suffix K, M or G (or KiB, MiB,\n"
          "GiB; powers of 1024): 4096, 64K, 10M.\n"
+         "\n"
+         "Your own allocators (listed under 'yours') run in a process of their own: a crash\n"
+         "or a run longer than --timeout SECONDS (default "
+      << kDefaultTimeout.count() << "; 0: no limit) is reported in one line, with the\n"
+         "trace line it happened on, and the other allocators go on.\n"
          "\n"
          "Exit codes: 0 success; "
       << kExitFailed
@@ -436,8 +568,13 @@ void write_usage(std::ostream& out) {
 }
 
 int run_heaplab(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  return run_heaplab(args, out, err, {});
+}
+
+int run_heaplab(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
+                std::span<const LabAllocator> yours) {
   try {
-    return run_command(args, out);
+    return run_command(args, out, err, yours);
   } catch (const CommandError& error) {
     err << error.message << '\n';
     return error.exit_code;

@@ -9,12 +9,12 @@ namespace {
 
 /// Times every allocator of \p results that completed its replay, in
 /// \p repeat rounds of one run each, and keeps each one's fastest run.
-void time_round_robin(const Trace& trace, std::span<std::byte> heap, std::size_t repeat,
-                      std::vector<AllocatorResult>& results) {
+void time_round_robin(const NamedTrace& trace, std::span<std::byte> heap, std::size_t repeat,
+                      const LabRunner& runner, std::vector<AllocatorResult>& results) {
   for (std::size_t round = 0; round < repeat; ++round) {
     for (AllocatorResult& result : results) {
       if (!result.completed()) continue;  // it cannot serve the trace: there is nothing to time
-      const std::optional<std::chrono::nanoseconds> time = result.allocator->time(trace, heap);
+      const std::optional<std::chrono::nanoseconds> time = runner.time(*result.allocator, trace, heap);
       if (time && (!result.best_time || *time < *result.best_time)) result.best_time = time;
     }
   }
@@ -37,17 +37,18 @@ void relate_to_glibc(std::vector<AllocatorResult>& results) {
   }
 }
 
-/// Every allocator of \p allocators on \p trace: replayed once, then timed.
+/// Every allocator of \p allocators on \p trace: replayed once, then timed,
+/// each by \p runner.
 TraceComparison compare_on(const NamedTrace& trace, std::span<const LabAllocator* const> allocators,
-                           std::span<std::byte> heap, std::size_t repeat) {
+                           std::span<std::byte> heap, std::size_t repeat, const LabRunner& runner) {
   TraceComparison comparison{.trace = &trace, .results = {}};
   for (const LabAllocator* allocator : allocators) {
     comparison.results.push_back({.allocator = allocator,
-                                  .report = allocator->replay(trace.trace, heap, {}),
+                                  .report = runner.replay(*allocator, trace, heap, {}),
                                   .best_time = {},
                                   .speed_vs_glibc = {}});
   }
-  time_round_robin(trace.trace, heap, repeat, comparison.results);
+  time_round_robin(trace, heap, repeat, runner, comparison.results);
   relate_to_glibc(comparison.results);
   return comparison;
 }
@@ -109,12 +110,12 @@ std::vector<const LabAllocator*> with_glibc(std::vector<const LabAllocator*> all
 }
 
 Comparison compare(std::span<const NamedTrace> traces, std::vector<const LabAllocator*> allocators,
-                   std::span<std::byte> heap, std::size_t repeat) {
+                   std::span<std::byte> heap, std::size_t repeat, const LabRunner& runner) {
   assert(repeat >= 1 && "speed needs at least one timed run");
   Comparison comparison{
       .allocators = with_glibc(std::move(allocators)), .heap_size = heap.size(), .repeat = repeat, .traces = {}};
   for (const NamedTrace& trace : traces) {
-    comparison.traces.push_back(compare_on(trace, comparison.allocators, heap, repeat));
+    comparison.traces.push_back(compare_on(trace, comparison.allocators, heap, repeat, runner));
   }
   return comparison;
 }

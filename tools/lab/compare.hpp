@@ -14,6 +14,10 @@
 ///   contender alike, and the fastest run of each is kept (noise only ever
 ///   adds time). Speed is glibc's time over the allocator's: 2.00x is twice
 ///   as fast as glibc, 0.50x half as fast.
+///
+/// A LabRunner runs each allocator where it belongs: a learner's in a child
+/// process, whose crash makes its result "crashed" and leaves the others
+/// measured.
 #pragma once
 
 #include <chrono>
@@ -25,15 +29,10 @@
 
 #include "tools/lab/lab_allocators.hpp"
 #include "tools/lab/replay.hpp"
+#include "tools/lab/runner.hpp"
 #include "tools/trace/trace.hpp"
 
 namespace heaplab {
-
-/// A trace and the name it is shown under (the path it was read from).
-struct NamedTrace {
-  std::string name;  ///< As the user gave it.
-  Trace trace;       ///< Its operations.
-};
 
 /// One allocator's result on one trace.
 struct AllocatorResult {
@@ -66,10 +65,10 @@ struct Comparison {
 
 /// Runs every trace of \p traces on every allocator of \p allocators (glibc
 /// is added if missing) over \p heap, with \p repeat timed runs (at least
-/// 1) of each, as the file comment describes. \p traces must outlive the
-/// result.
+/// 1) of each, as the file comment describes, each run by \p runner.
+/// \p traces must outlive the result.
 [[nodiscard]] Comparison compare(std::span<const NamedTrace> traces, std::vector<const LabAllocator*> allocators,
-                                 std::span<std::byte> heap, std::size_t repeat);
+                                 std::span<std::byte> heap, std::size_t repeat, const LabRunner& runner = LabRunner());
 
 /// One allocator over a whole comparison.
 struct AllocatorSummary {

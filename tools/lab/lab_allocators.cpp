@@ -1,7 +1,5 @@
 #include "tools/lab/lab_allocators.hpp"
 
-#include <concepts>
-#include <memory>
 #include <new>
 
 #include "stage1_static_bump/atomic_bump_allocator.hpp"
@@ -15,91 +13,53 @@
 #include "stage4_coalescing/deferred_coalescing.hpp"
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
+#include "tools/lab/lab_entry.hpp"
 
 namespace heaplab {
 namespace {
 
-/// A fresh \p A over \p heap. The growing arena maps its own chunks, so it
-/// gets the heap's size as its limit instead; glibc needs nothing.
-template <class A>
-std::unique_ptr<A> fresh(std::span<std::byte> heap) {
-  if constexpr (std::constructible_from<A, std::span<std::byte>>) {
-    return std::make_unique<A>(heap);
-  } else if constexpr (std::same_as<A, GrowingArena>) {
-    return std::make_unique<GrowingArena>(default_chunk_source(), GrowthPolicy{.limit = heap.size()});
-  } else {
-    return std::make_unique<A>();
-  }
-}
-
-template <class A>
-ReplayReport replay_fresh(const Trace& trace, std::span<std::byte> heap, const ReplayOptions& options) {
-  return replay(trace, *fresh<A>(heap), options);
-}
-
-template <class A>
-std::optional<std::chrono::nanoseconds> time_fresh(const Trace& trace, std::span<std::byte> heap) {
-  return time_replay(trace, *fresh<A>(heap));
-}
-
-template <class A>
-std::size_t map_fresh(const Trace& trace, std::span<std::byte> heap, std::size_t max_blocks, std::ostream& out) {
-  return map_replay(trace, *fresh<A>(heap), max_blocks, out);
-}
-
-/// The table row for \p A.
-template <class A>
-constexpr LabAllocator entry(std::string_view name, std::string_view chapter, std::string_view type,
-                             std::string_view summary) {
-  if constexpr (Allocator<A>) {
-    return {name, chapter, type, summary, &replay_fresh<A>, &time_fresh<A>, &map_fresh<A>};
-  } else {
-    return {name, chapter, type, summary, &replay_fresh<A>, &time_fresh<A>, nullptr};
-  }
-}
-
 // [lab_allocators]
 constexpr LabAllocator kAllocators[] = {
-    entry<BumpAllocator>("bump", "stage 1", "BumpAllocator",
-                         "bump pointer over one region; free is a no-op"),
-    entry<AtomicBumpAllocator>("atomic-bump", "stage 1", "AtomicBumpAllocator",
-                               "lock-free bump pointer (compare-and-swap); free is a no-op"),
-    entry<GrowingArena>("growing-arena", "stage 1", "GrowingArena",
-                        "bump pointer over chunks mapped on demand; free is a no-op"),
-    entry<ImplicitListAllocator>("implicit-list", "stage 2", "ImplicitListAllocator",
-                                 "first fit over every block in address order; whole blocks"),
-    entry<ExplicitListAllocator>("explicit-list", "stage 2", "ExplicitListAllocator",
-                                 "first fit over a LIFO list of the free blocks; whole blocks"),
-    entry<FirstFitAllocator>("first-fit", "stage 3", "FirstFitAllocator",
-                             "the first free block that fits, split to size"),
-    entry<NextFitAllocator>("next-fit", "stage 3", "NextFitAllocator",
-                            "the first that fits after the last stop (a roving pointer), split"),
-    entry<BestFitAllocator>("best-fit", "stage 3", "BestFitAllocator",
-                            "the smallest free block that fits, split to size"),
-    entry<WorstFitAllocator>("worst-fit", "stage 3", "WorstFitAllocator",
-                             "the largest free block, split to size"),
-    entry<CoalescingFirstFit>("coalesce-first-fit", "stage 4", "CoalescingFirstFit",
-                              "boundary tags: first fit, free neighbours merge at once (LIFO list)"),
-    entry<CoalescingNextFit>("coalesce-next-fit", "stage 4", "CoalescingNextFit",
-                             "boundary tags: next fit, free neighbours merge at once"),
-    entry<CoalescingBestFit>("coalesce-best-fit", "stage 4", "CoalescingBestFit",
-                             "boundary tags: best fit, free neighbours merge at once"),
-    entry<CoalescingWorstFit>("coalesce-worst-fit", "stage 4", "CoalescingWorstFit",
-                              "boundary tags: worst fit, free neighbours merge at once"),
-    entry<AddressOrderedFirstFit>("coalesce-address-order", "stage 4", "AddressOrderedFirstFit",
-                                  "boundary tags: first fit over a list kept in address order"),
-    entry<DeferredFirstFit>("coalesce-deferred", "stage 4", "DeferredFirstFit",
-                            "boundary tags: first fit, merging only when a request would fail"),
-    entry<ElidedFirstFit>("coalesce-elided", "stage 4", "ElidedFirstFit",
-                          "boundary tags: first fit, footers on free blocks only"),
-    entry<SegregatedFitAllocator>("segregated-fit", "stage 5", "SegregatedFitAllocator",
-                                  "size classes with a bitmap (good fit), merging, footer elision"),
-    entry<QuickFitAllocator>("quick-fit", "stage 5", "QuickFitAllocator",
-                             "segregated fits with quick lists in front (glibc's tcache idea)"),
-    entry<PmrPool>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
-                   "the standard library's pooling resource (size-class pools)"),
-    entry<GlibcMalloc>("glibc", "reference", "malloc",
-                       "the C library's malloc, measured in the same run"),
+    lab_entry<BumpAllocator>("bump", "stage 1", "BumpAllocator",
+                             "bump pointer over one region; free is a no-op"),
+    lab_entry<AtomicBumpAllocator>("atomic-bump", "stage 1", "AtomicBumpAllocator",
+                                   "lock-free bump pointer (compare-and-swap); free is a no-op"),
+    lab_entry<GrowingArena>("growing-arena", "stage 1", "GrowingArena",
+                            "bump pointer over chunks mapped on demand; free is a no-op"),
+    lab_entry<ImplicitListAllocator>("implicit-list", "stage 2", "ImplicitListAllocator",
+                                     "first fit over every block in address order; whole blocks"),
+    lab_entry<ExplicitListAllocator>("explicit-list", "stage 2", "ExplicitListAllocator",
+                                     "first fit over a LIFO list of the free blocks; whole blocks"),
+    lab_entry<FirstFitAllocator>("first-fit", "stage 3", "FirstFitAllocator",
+                                 "the first free block that fits, split to size"),
+    lab_entry<NextFitAllocator>("next-fit", "stage 3", "NextFitAllocator",
+                                "the first that fits after the last stop (a roving pointer), split"),
+    lab_entry<BestFitAllocator>("best-fit", "stage 3", "BestFitAllocator",
+                                "the smallest free block that fits, split to size"),
+    lab_entry<WorstFitAllocator>("worst-fit", "stage 3", "WorstFitAllocator",
+                                 "the largest free block, split to size"),
+    lab_entry<CoalescingFirstFit>("coalesce-first-fit", "stage 4", "CoalescingFirstFit",
+                                  "boundary tags: first fit, free neighbours merge at once (LIFO list)"),
+    lab_entry<CoalescingNextFit>("coalesce-next-fit", "stage 4", "CoalescingNextFit",
+                                 "boundary tags: next fit, free neighbours merge at once"),
+    lab_entry<CoalescingBestFit>("coalesce-best-fit", "stage 4", "CoalescingBestFit",
+                                 "boundary tags: best fit, free neighbours merge at once"),
+    lab_entry<CoalescingWorstFit>("coalesce-worst-fit", "stage 4", "CoalescingWorstFit",
+                                  "boundary tags: worst fit, free neighbours merge at once"),
+    lab_entry<AddressOrderedFirstFit>("coalesce-address-order", "stage 4", "AddressOrderedFirstFit",
+                                      "boundary tags: first fit over a list kept in address order"),
+    lab_entry<DeferredFirstFit>("coalesce-deferred", "stage 4", "DeferredFirstFit",
+                                "boundary tags: first fit, merging only when a request would fail"),
+    lab_entry<ElidedFirstFit>("coalesce-elided", "stage 4", "ElidedFirstFit",
+                              "boundary tags: first fit, footers on free blocks only"),
+    lab_entry<SegregatedFitAllocator>("segregated-fit", "stage 5", "SegregatedFitAllocator",
+                                      "size classes with a bitmap (good fit), merging, footer elision"),
+    lab_entry<QuickFitAllocator>("quick-fit", "stage 5", "QuickFitAllocator",
+                                 "segregated fits with quick lists in front (glibc's tcache idea)"),
+    lab_entry<PmrPool>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
+                       "the standard library's pooling resource (size-class pools)"),
+    lab_entry<GlibcMalloc>("glibc", "reference", "malloc",
+                           "the C library's malloc, measured in the same run"),
 };
 // [lab_allocators]
 

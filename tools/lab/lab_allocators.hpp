@@ -2,10 +2,10 @@
 /// Every allocator the strategy lab can run, by name (`heaplab list`), and
 /// the heap they run on.
 ///
-/// Each chapter adds its allocators to the table in lab_allocators.cpp; the
-/// lab's commands, its tests and the trace benchmarks all take them from
-/// here, so an allocator added once is listed, replayed and compared
-/// everywhere.
+/// Each chapter adds its allocators to the table in lab_allocators.cpp, a
+/// lab_entry() each (lab_entry.hpp); the lab's commands, its tests and the
+/// trace benchmarks all take them from here, so an allocator added once is
+/// listed, replayed and compared everywhere.
 #pragma once
 
 #include <chrono>
@@ -24,16 +24,19 @@ namespace heaplab {
 /// instance of it.
 struct LabAllocator {
   std::string_view name;     ///< Its name on the command line, e.g. "first-fit".
-  std::string_view chapter;  ///< "stage 1" .. "stage 5", or "reference" for glibc and std::pmr.
+  std::string_view chapter;  ///< "stage 1" .. "stage 5", "reference" for glibc and std::pmr, or "yours".
   std::string_view type;     ///< The C++ type (or function) it stands for, e.g. "FirstFitAllocator".
   std::string_view summary;  ///< What it does, in one line.
   /// replay() on a fresh instance over \p heap.
   ReplayReport (*replay)(const Trace& trace, std::span<std::byte> heap, const ReplayOptions& options);
-  /// time_replay() on a fresh instance over \p heap.
-  std::optional<std::chrono::nanoseconds> (*time)(const Trace& trace, std::span<std::byte> heap);
-  /// map_replay() on a fresh instance over \p heap; null for the
-  /// references, which have no block walk to draw.
-  std::size_t (*map)(const Trace& trace, std::span<std::byte> heap, std::size_t max_blocks, std::ostream& out);
+  /// time_replay() on a fresh instance over \p heap, counting the
+  /// operations done in \p progress when it is not null.
+  std::optional<std::chrono::nanoseconds> (*time)(const Trace& trace, std::span<std::byte> heap,
+                                                  ReplayProgress* progress);
+  /// map_replay() on a fresh instance over \p heap (counting in \p progress
+  /// when not null); null for the references, which have no block walk to draw.
+  std::size_t (*map)(const Trace& trace, std::span<std::byte> heap, std::size_t max_blocks, std::ostream& out,
+                     ReplayProgress* progress);
 
   /// True for glibc and std::pmr, which ignore the lab's heap and keep no
   /// statistics the lab could read.

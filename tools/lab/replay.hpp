@@ -15,12 +15,15 @@
 /// they are measured against in the same run: glibc's malloc (GlibcMalloc)
 /// and the standard library's pool resource (PmrPool).
 ///
-/// There are two ways to run a trace, both over the same run_op():
+/// There are three ways to run a trace, all over the same run_op():
 /// - replay() runs it once, carefully: every block is filled with a pattern
 ///   that names it, and the pattern is verified when the block is freed or
-///   reallocated (so an allocator that hands out overlapping blocks, or
-///   loses bytes when it moves one, is caught); on request check() runs after
-///   every operation; and the space measures are taken at the trace's peak.
+///   reallocated (so an allocator that loses bytes when it moves a block, or
+///   lets something write into a live one, is caught); every block handed
+///   out must be 8-byte aligned, inside the heap (for allocators with
+///   owns()), and clear of every other live block (LiveRanges); on request
+///   check() runs after every operation; and the space measures are taken
+///   at the trace's peak.
 /// - time_replay() runs the operations alone, as fast as the allocator
 ///   goes, for throughput;
 /// - map_replay() draws the heap after every operation (`heaplab map`).
@@ -31,14 +34,16 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
-#include <new>
 #include <memory_resource>
+#include <new>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -52,17 +57,27 @@
 
 namespace heaplab {
 
+/// How far a run has got: the number of operations of the trace it has
+/// finished. A run in a child process counts here, in memory it shares
+/// with the lab, so that when the child dies the lab knows the operation it
+/// died on: `trace.ops[progress]` (LabRunner).
+using ReplayProgress = std::atomic<std::size_t>;
+
 /// What replay() does besides running the operations.
 struct ReplayOptions {
   bool check_every_op = false;  ///< Run the allocator's check() after every operation (`heaplab replay --check`).
+  ReplayProgress* progress = nullptr;  ///< When not null, the operations finished, updated before each one.
 };
 
 /// How a replay ended.
 enum class ReplayOutcome {
-  completed,        ///< Every operation ran; every check and payload verification passed.
-  out_of_memory,    ///< An allocate or reallocate returned nullptr: the heap could not serve the trace.
-  check_failed,     ///< check() named a broken invariant.
-  payload_damaged,  ///< A block's bytes changed while it was live, or a block was misplaced (unaligned, outside the heap).
+  completed,          ///< Every operation ran; every check and payload verification passed.
+  out_of_memory,      ///< An allocate or reallocate returned nullptr: the heap could not serve the trace.
+  check_failed,       ///< check() named a broken invariant.
+  payload_damaged,    ///< A block's bytes changed while it was live, or a block was misplaced
+                      ///< (unaligned, outside the heap, overlapping a live one).
+  refused_with_room,  ///< nullptr from an allocator that still had room for the request (AccountsForNullptr).
+  crashed,            ///< The allocator's process died or hung (allocators run in a child process: LabRunner).
 };
 
 /// The space measures of one replay (docs: "Measures"). A measure the
@@ -238,6 +253,55 @@ std::size_t run_ops(const Trace& trace, A& allocator, ReplaySlots& slots, AfterO
   return done;
 }
 
+/// Allocators that can tell a nullptr of theirs from a full heap: the
+/// malloc lab's adapter (MallocLabAllocator) knows whether `mem_sbrk`
+/// ever refused to grow the heap. `explain_nullptr(line, requested)` is
+/// empty when the heap was full (the replay says "out of memory"), and
+/// otherwise the whole one-line report of a nullptr returned with room to
+/// spare, naming the trace \p line.
+template <class A>
+concept AccountsForNullptr = requires(const A& a, std::size_t n) {
+  { a.explain_nullptr(n, n) } -> std::convertible_to<std::string>;
+};
+
+/// Counts the operations a run has finished in a ReplayProgress: the
+/// after-operation step of run_ops() for runs the lab watches from outside.
+class ProgressCounter {
+ public:
+  /// Counts into \p progress, from 0.
+  explicit ProgressCounter(ReplayProgress& progress) noexcept : progress_(&progress) {}
+  /// One more operation finished. A relaxed store of a count kept here: a
+  /// plain write, where an atomic increment would lock the bus every time.
+  void operator()(const TraceOp&) noexcept { progress_->store(++done_, std::memory_order_relaxed); }
+
+ private:
+  ReplayProgress* progress_;  ///< Where the count is shown.
+  std::size_t done_ = 0;      ///< Operations finished so far.
+};
+
+/// The live blocks of a replay by address, so that a block handed out over
+/// another live one is caught the moment it is handed out; the pattern
+/// would show the damage only when the older block is next touched, and
+/// not at all if the newer one is freed first. Blocks of 0 bytes hold no
+/// bytes, so they overlap nothing.
+class LiveRanges {
+ public:
+  /// The id of a live block that \p size bytes at \p p would overlap, if any.
+  [[nodiscard]] std::optional<std::size_t> overlapping(const void* p, std::size_t size) const;
+  /// Records \p size bytes at \p p as the live block \p id.
+  void add(const void* p, std::size_t size, std::size_t id);
+  /// Forgets the block at \p p (nothing if none is recorded there).
+  void remove(const void* p);
+
+ private:
+  /// A live block: where it ends (one past its last byte) and its id.
+  struct Range {
+    std::uintptr_t end;  ///< One past the last byte.
+    std::size_t id;      ///< The trace id that names it.
+  };
+  std::map<std::uintptr_t, Range> ranges_;  ///< By start address.
+};
+
 namespace detail {
 
 /// The byte the pattern of block \p id has at position \p i: it names the
@@ -261,6 +325,9 @@ inline void fill_pattern(void* p, std::size_t id, std::size_t from, std::size_t 
   }
   return true;
 }
+
+/// "a 3 24": an operation as its trace line writes it.
+[[nodiscard]] std::string op_text(const TraceOp& op);
 
 /// "line 12: a 3 24": where an operation came from, for messages.
 [[nodiscard]] std::string describe(const TraceOp& op);
@@ -306,16 +373,39 @@ void measure_at_end(const A& allocator, SpaceMeasures& space) {
   }
 }
 
-/// Why the block of \p op is misplaced, or empty: a block must be 8-byte
-/// aligned and, for the course's allocators, inside the heap.
+/// Why the block of \p size bytes at \p p is misplaced, or empty: a block
+/// must be 8-byte aligned and, for the allocators with owns(), inside the
+/// heap from its first byte to its last.
 template <ReplayTarget A>
-[[nodiscard]] std::string misplacement(const A& allocator, const void* p) {
+[[nodiscard]] std::string misplacement(const A& allocator, const void* p, std::size_t size) {
   if (reinterpret_cast<std::uintptr_t>(p) % kDefaultAlignment != 0) return "block is not 8-byte aligned";
   if constexpr (Allocator<A>) {
     if (!allocator.owns(p)) return "block lies outside the heap";
+    if (size > 0 && !allocator.owns(static_cast<const std::byte*>(p) + (size - 1))) {
+      return "block runs past the end of the heap";
+    }
   }
   (void)allocator;
+  (void)size;
   return {};
+}
+
+/// The report of a nullptr from \p allocator at \p op: "out of memory",
+/// unless the allocator accounts for it otherwise (AccountsForNullptr).
+template <ReplayTarget A>
+[[nodiscard]] ReplayReport nullptr_report(const A& allocator, const TraceOp& op, ReplayReport report) {
+  report.failed_line = op.line;
+  if constexpr (AccountsForNullptr<A>) {
+    if (std::string why = allocator.explain_nullptr(op.line, op.size); !why.empty()) {
+      report.outcome = ReplayOutcome::refused_with_room;
+      report.what = std::move(why);
+      return report;
+    }
+  }
+  (void)allocator;
+  report.outcome = ReplayOutcome::out_of_memory;
+  report.what = describe(op) + ": the allocator returned nullptr (out of memory)";
+  return report;
 }
 
 /// Gives every block \p slots still names back to \p allocator.
@@ -338,8 +428,10 @@ template <ReplayTarget A>
     report.what = detail::describe(op) + ": " + why;
     return report;
   };
+  LiveRanges ranges;
   for (std::size_t i = 0; i < trace.ops.size(); ++i) {
     const TraceOp& op = trace.ops[i];
+    if (options.progress != nullptr) options.progress->store(i, std::memory_order_relaxed);
     const bool names_block = op.id != kNullId && op.kind != OpKind::allocate;
     if (names_block) {
       if (!detail::pattern_intact(slots.pointer(op.id), op.id, slots.size(op.id))) {
@@ -347,14 +439,19 @@ template <ReplayTarget A>
       }
     }
     const std::size_t old_size = names_block ? slots.size(op.id) : 0;
-    if (!run_op(allocator, slots, op)) {
-      return stop(ReplayOutcome::out_of_memory, op, "the allocator returned nullptr (out of memory)");
-    }
+    const void* const old_pointer = names_block ? slots.pointer(op.id) : nullptr;
+    if (!run_op(allocator, slots, op)) return nullptr_report(allocator, op, std::move(report));
+    ranges.remove(old_pointer);
     if (op.kind != OpKind::free) {
       void* const p = slots.pointer(op.id);
-      if (std::string why = detail::misplacement(allocator, p); !why.empty()) {
+      if (std::string why = detail::misplacement(allocator, p, op.size); !why.empty()) {
         return stop(ReplayOutcome::payload_damaged, op, why);
       }
+      if (const std::optional<std::size_t> other = ranges.overlapping(p, op.size)) {
+        return stop(ReplayOutcome::payload_damaged, op,
+                    "the block overlaps block " + std::to_string(*other) + ", which is still live");
+      }
+      ranges.add(p, op.size, op.id);
       if (!detail::pattern_intact(p, op.id, std::min(old_size, op.size))) {
         return stop(ReplayOutcome::payload_damaged, op, "reallocate lost the block's bytes");
       }
@@ -373,6 +470,7 @@ template <ReplayTarget A>
     }
     if (i == peak.after_op) detail::measure_at_peak(allocator, slots, report.space);
   }
+  if (options.progress != nullptr) options.progress->store(trace.ops.size(), std::memory_order_relaxed);
   detail::measure_at_end(allocator, report.space);
   return report;
 }
@@ -398,12 +496,16 @@ template <ReplayTarget A>
 /// Runs the operations of \p trace on \p allocator and returns how long
 /// they took: no checks, no patterns, nothing but the calls (for
 /// throughput). Returns std::nullopt when the allocator ran out of memory.
-/// Blocks the trace leaves live are freed after the clock stops.
+/// Blocks the trace leaves live are freed after the clock stops. With a
+/// \p progress, every operation finished is counted there (a run watched
+/// from another process); without one the loop is the bare calls.
 template <ReplayTarget A>
-[[nodiscard]] std::optional<std::chrono::nanoseconds> time_replay(const Trace& trace, A& allocator) {
+[[nodiscard]] std::optional<std::chrono::nanoseconds> time_replay(const Trace& trace, A& allocator,
+                                                                  ReplayProgress* progress = nullptr) {
   ReplaySlots slots(trace.id_count);
   const auto start = std::chrono::steady_clock::now();
-  const std::size_t done = run_ops(trace, allocator, slots, [](const TraceOp&) {});
+  const std::size_t done = progress == nullptr ? run_ops(trace, allocator, slots, [](const TraceOp&) {})
+                                               : run_ops(trace, allocator, slots, ProgressCounter(*progress));
   const auto stop = std::chrono::steady_clock::now();
   detail::release_live(allocator, slots);
   if (done != trace.ops.size()) return std::nullopt;
@@ -413,13 +515,17 @@ template <ReplayTarget A>
 /// Runs \p trace on \p allocator and writes its block map
 /// (draw_block_walk(): `[A 56][F 24]`) after every operation to \p out, one
 /// line per operation: what `heaplab map` prints. Stops at an operation the
-/// allocator cannot serve and says so. Returns the number of operations run.
+/// allocator cannot serve and says so. Returns the number of operations
+/// run, and counts them in \p progress when it is not null.
 template <Allocator A>
-std::size_t map_replay(const Trace& trace, A& allocator, std::size_t max_blocks, std::ostream& out) {
+std::size_t map_replay(const Trace& trace, A& allocator, std::size_t max_blocks, std::ostream& out,
+                       ReplayProgress* progress = nullptr) {
   ReplaySlots slots(trace.id_count);
-  const std::size_t done = run_ops(trace, allocator, slots, [&](const TraceOp& op) {
-    out << detail::padded(detail::describe(op), 24) << draw_block_walk(allocator, max_blocks) << '\n';
-  });
+  const std::size_t done =
+      run_ops(trace, allocator, slots, [&, done_so_far = std::size_t{0}](const TraceOp& op) mutable {
+        out << detail::padded(detail::describe(op), 24) << draw_block_walk(allocator, max_blocks) << '\n';
+        if (progress != nullptr) progress->store(++done_so_far, std::memory_order_relaxed);
+      });
   if (done != trace.ops.size()) {
     out << detail::describe(trace.ops[done]) << ": the allocator returned nullptr (out of memory)\n";
   }

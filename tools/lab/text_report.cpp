@@ -99,6 +99,8 @@ std::string_view outcome_name(ReplayOutcome outcome) noexcept {
     case ReplayOutcome::out_of_memory: return "out of memory";
     case ReplayOutcome::check_failed: return "check failed";
     case ReplayOutcome::payload_damaged: return "payload damaged";
+    case ReplayOutcome::refused_with_room: return "refused with room";
+    case ReplayOutcome::crashed: return "crashed";
   }
   return "?";  // unreachable: every outcome is named above
 }

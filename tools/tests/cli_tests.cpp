@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "stage1_static_bump/static_heap.hpp"
+#include "stage3_fit_strategies/fit_allocators.hpp"
 #include "tools/lab/cli.hpp"
 #include "tools/lab/lab_allocators.hpp"
+#include "tools/lab/lab_entry.hpp"
 #include "tools/lab/text_report.hpp"
 #include "tools/trace/trace.hpp"
 
@@ -155,6 +157,51 @@ double number_of(const std::string& text) {
 /// True when \p text is exactly one line (one line end, at its end).
 bool is_one_line(const std::string& text) {
   return !text.empty() && text.find('\n') == text.size() - 1;
+}
+
+/// What a learner's allocator does wrong at its Nth allocation.
+enum class Misstep { none, crash, hang };
+
+/// A learner's first fit that, at its \p N th allocation, does \p M: writes
+/// through a null pointer, or never returns.
+template <Misstep M, int N>
+class Learners : public FirstFitAllocator {
+ public:
+  using FirstFitAllocator::FirstFitAllocator;
+  void* allocate(std::size_t size, std::size_t align = kDefaultAlignment) noexcept {
+    if (++calls_ == N) misstep();
+    return FirstFitAllocator::allocate(size, align);
+  }
+
+ private:
+  static void misstep() noexcept {
+    if constexpr (M == Misstep::crash) {
+      int* volatile nowhere = nullptr;  // volatile: the compiler cannot see it is null and trap instead
+      *nowhere = 1;
+    } else if constexpr (M == Misstep::hang) {
+      for (volatile bool forever = true; forever;) {
+      }
+    }
+  }
+  int calls_ = 0;
+};
+
+/// The learner's allocators of these tests: one that works, one that
+/// crashes at its third allocation, one that hangs at its third.
+constexpr LabAllocator kYours[] = {
+    lab_entry<Learners<Misstep::none, 0>>("mine", "yours", "Learners", "a first fit of my own"),
+    lab_entry<Learners<Misstep::crash, 3>>("crashes", "yours", "Learners",
+                                           "writes through null at the third allocation"),
+    lab_entry<Learners<Misstep::hang, 3>>("hangs", "yours", "Learners", "loops forever at the third allocation"),
+};
+
+/// heaplab with \p args, and kYours as the learner's allocators.
+Run heaplab_yours(const std::vector<std::string>& args) {
+  const std::vector<std::string_view> views(args.begin(), args.end());
+  std::ostringstream out;
+  std::ostringstream err;
+  const int exit_code = run_heaplab(views, out, err, kYours);
+  return {exit_code, out.str(), err.str()};
 }
 
 }  // namespace
@@ -388,9 +435,11 @@ TEST_CASE("cli: help shows the usage of every command") {
     const Run run = heaplab_run(args);
     CHECK(run.exit_code == 0);
     CHECK(run.err.empty());
-    for (const std::string_view usage : {"heaplab list", "heaplab replay [--check] [--heap-size BYTES] TRACE ALLOCATOR...",
-                                         "heaplab compare [--csv] [--svg FILE]", "--repeat N", "--allocators",
-                                         "heaplab map [--heap-size BYTES] [--max-blocks N] TRACE ALLOCATOR"}) {
+    for (const std::string_view usage :
+         {"heaplab list", "heaplab replay [--check] [--heap-size BYTES] [--timeout SECONDS] TRACE ALLOCATOR...",
+          "heaplab compare [--csv] [--svg FILE]", "--repeat N", "--allocators",
+          "heaplab map [--heap-size BYTES] [--max-blocks N] [--timeout SECONDS] TRACE ALLOCATOR",
+          "heaplab score [--heap-size BYTES] [--repeat N] [--timeout SECONDS] TRACE... ALLOCATOR"}) {
       CAPTURE(usage);
       CHECK(run.out.find(usage) != std::string::npos);
     }
@@ -524,6 +573,120 @@ TEST_CASE("cli: --heap-size reads bytes with K M and G suffixes") {
     const Run run = heaplab_run({"replay", "--heap-size", "64K", trace.path(), "bump"});
     CHECK(run.exit_code == 0);
     CHECK(run.out.find("; heap 64.0 KiB") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: the learner's allocators are listed after the course's, under yours") {
+  const Run run = heaplab_yours({"list"});
+  CHECK(run.exit_code == 0);
+  const std::vector<std::string> lines = lines_of(run.out);
+  // The course's table (headings, rule, rows), a blank line, the heading
+  // of yours, a blank line, and a table of three.
+  REQUIRE(lines.size() == 2 + lab_allocators().size() + 3 + 2 + 3);
+  CHECK(lines[2 + lab_allocators().size() + 1] == "yours (each run in a process of its own):");
+  CHECK(row_of(run.out, "mine").ends_with("a first fit of my own"));
+  CHECK(lines.back().starts_with("hangs "));
+  // Without any, the list is the course's alone.
+  CHECK(lines_of(heaplab_run({"list"}).out).size() == 2 + lab_allocators().size());
+}
+
+TEST_CASE("cli: a learner's allocator named like one of the course's is a usage error") {
+  constexpr LabAllocator kClash[] = {lab_entry<FirstFitAllocator>("best-fit", "yours", "FirstFitAllocator", "a clash")};
+  const std::vector<std::string_view> args = {"list"};
+  std::ostringstream out;
+  std::ostringstream err;
+  CHECK(run_heaplab(args, out, err, kClash) == kExitUsage);
+  CHECK(err.str() ==
+        "heaplab: your allocator's name 'best-fit' is taken by the course; give it another "
+        "(run 'heaplab --help' for the usage)\n");
+  CHECK(out.str().empty());
+}
+
+TEST_CASE("cli: a learner's allocator is replayed by name, in a child process, with the same numbers") {
+  const TempFile trace("yours.rep", kSmallTrace);
+  const Run run = heaplab_yours({"replay", "--check", trace.path(), "mine", "first-fit"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  const std::vector<std::string> mine = words_of(row_of(run.out, "mine"));
+  std::vector<std::string> first_fit = words_of(row_of(run.out, "first-fit"));
+  REQUIRE(first_fit.size() > 1);
+  first_fit[0] = "mine";
+  CHECK(mine == first_fit);  // a first fit, measured through shared memory, is the course's
+}
+
+TEST_CASE("cli: a learner's allocator that crashes is answered with one line naming the trace line") {
+  const TempFile trace("crash.rep", kSmallTrace);
+  const std::string line = "crashes: crashed (SIGSEGV) at line 7 of " + trace.path() + ": a 2 40";
+  SUBCASE("replay: the others still run") {
+    const Run run = heaplab_yours({"replay", trace.path(), "crashes", "first-fit"});
+    CHECK(run.exit_code == kExitFailed);
+    CHECK(run.err == line + "\n");
+    CHECK(row_of(run.out, "crashes").ends_with("crashed (SIGSEGV) at line 7 of " + trace.path() + ": a 2 40"));
+    CHECK(words_of(row_of(run.out, "first-fit"))[1] == "completed");
+    CHECK(run.out.find("1 of 2 replays completed.") != std::string::npos);
+  }
+  SUBCASE("compare: its row says crashed, and the others are measured") {
+    const Run run = heaplab_yours({"compare", "--csv", "--repeat", "1", "--allocators", "crashes,mine", trace.path()});
+    CHECK(run.exit_code == kExitFailed);
+    CHECK(run.err == line + "\n");
+    std::size_t measured = 0;
+    for (const std::string& csv_line : lines_of(run.out)) {
+      const std::vector<std::string> fields = csv_fields(csv_line);
+      if (fields.size() > 1 && (fields[1] == "mine" || fields[1] == "glibc")) {
+        CAPTURE(csv_line);
+        CHECK(fields[2] == "completed");
+        ++measured;
+      }
+    }
+    CHECK(measured == 2);
+  }
+  SUBCASE("map: the lines before the crash are drawn") {
+    const Run run = heaplab_yours({"map", trace.path(), "crashes"});
+    CHECK(run.exit_code == kExitFailed);
+    CHECK(run.err == line + "\n");
+    const std::vector<std::string> lines = lines_of(run.out);
+    REQUIRE(lines.size() == 5);  // heading, key, blank, lines 5 and 6
+    CHECK(lines[4].starts_with("line 6: a 1 8 "));
+  }
+}
+
+TEST_CASE("cli: a learner's allocator that never returns is stopped at --timeout") {
+  const TempFile trace("hang.rep", kSmallTrace);
+  const Run run = heaplab_yours({"replay", "--timeout", "1", trace.path(), "hangs", "first-fit"});
+  CHECK(run.exit_code == kExitFailed);
+  CHECK(run.err == "hangs: did not finish within 1 s, at line 7 of " + trace.path() + ": a 2 40\n");
+  CHECK(words_of(row_of(run.out, "first-fit"))[1] == "completed");
+  SUBCASE("--timeout takes whole seconds") {
+    const Run bad = heaplab_yours({"replay", "--timeout", "soon", trace.path(), "hangs"});
+    CHECK(bad.exit_code == kExitUsage);
+    CHECK(is_one_line(bad.err));
+    CHECK(bad.err.find("--timeout needs a whole number of seconds") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: score prints a row per trace and the performance index, or says why there is none") {
+  const TempFile small("score.rep", kSmallTrace);
+  const TempFile pair("score-pair.rep", kPairTrace);
+  const Run run = heaplab_yours({"score", "--repeat", "2", small.path(), pair.path(), "mine"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  const std::vector<std::string> row = words_of(row_of(run.out, small.path()));
+  REQUIRE(row.size() == 6);
+  CHECK(row[1] == "yes");
+  CHECK(row[2] == format_percent(*engine_replay("first-fit", kSmallTrace).space.utilization));
+  CHECK(row[3] == "8");
+  CHECK(run.out.find("Performance index: ") != std::string::npos);
+  SUBCASE("a trace it crashes on is invalid, and there is no index") {
+    const Run crashed = heaplab_yours({"score", "--repeat", "1", pair.path(), small.path(), "crashes"});
+    CHECK(crashed.exit_code == kExitFailed);
+    CHECK(crashed.err == "crashes: crashed (SIGSEGV) at line 7 of " + small.path() + ": a 2 40\n");
+    CHECK(words_of(row_of(crashed.out, pair.path()))[1] == "yes");
+    CHECK(words_of(row_of(crashed.out, small.path()))[1] == "no");
+    CHECK(crashed.out.find("No index: 1 of 2 traces is invalid") != std::string::npos);
+    CHECK(crashed.out.find("Performance index: ") == std::string::npos);
+  }
+  SUBCASE("glibc has no heap of its own to score") {
+    CHECK(heaplab_yours({"score", small.path(), "glibc"}).exit_code == kExitUsage);
   }
 }
 

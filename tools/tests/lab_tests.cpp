@@ -51,6 +51,10 @@ enum class Fault {
   misaligns,            ///< Blocks start 4 bytes off the 8-byte grid.
   forgets_to_copy,      ///< reallocate() moves the block without its bytes.
   fails_check_at_three, ///< check() fails from the third operation on.
+  starts_inside_a_block,  ///< The second block starts 16 bytes into the first.
+  hands_out_foreign,    ///< The second block is memory the heap does not own.
+  runs_past_the_end,    ///< The third block starts 16 bytes before the heap's end.
+  null_with_room,       ///< The third allocation returns nullptr, and says it had room.
 };
 
 /// A tiny allocator of the contract with one deliberate fault.
@@ -62,6 +66,10 @@ class FakeHeap {
     ++calls_;
     if (fault_ == Fault::runs_out_after_two && calls_ > 2) return nullptr;
     if (fault_ == Fault::repeats_a_block && calls_ == 2) return bytes_.data();
+    if (fault_ == Fault::starts_inside_a_block && calls_ == 2) return bytes_.data() + 16;
+    if (fault_ == Fault::hands_out_foreign && calls_ == 2) return foreign_.data();
+    if (fault_ == Fault::runs_past_the_end && calls_ == 3) return bytes_.data() + bytes_.size() - 16;
+    if (fault_ == Fault::null_with_room && calls_ == 3) return nullptr;
     const std::size_t start = next_ + (fault_ == Fault::misaligns ? 4 : 0);
     next_ = (start + size + 15) / 8 * 8;
     return bytes_.data() + start;
@@ -87,14 +95,21 @@ class FakeHeap {
   void for_each_block(Visitor&& visit) const {
     visit(BlockView{0, 0, next_, BlockState::allocated});
   }
+  // heaplab::AccountsForNullptr: only its deliberate nullptr is not "out of memory".
+  std::string explain_nullptr(std::size_t line, std::size_t requested) const {
+    if (fault_ != Fault::null_with_room) return {};
+    return "the fake returned NULL at line " + std::to_string(line) + " (" + std::to_string(requested) + " bytes)";
+  }
 
  private:
   Fault fault_;
   std::size_t calls_ = 0;
   std::size_t next_ = 0;
   alignas(16) std::array<std::byte, 4096> bytes_{};
+  alignas(16) std::array<std::byte, 128> foreign_{};  ///< Memory that is not the heap's.
 };
 static_assert(Allocator<FakeHeap>);
+static_assert(AccountsForNullptr<FakeHeap>);
 
 /// replay() of kSmallTrace on a FakeHeap with \p fault.
 ReplayReport replay_fake(Fault fault) {
@@ -162,13 +177,32 @@ TEST_CASE("lab: each kind of failure stops the replay at the operation that show
     CHECK(report.failed_line == 7);
     CHECK(report.what == "line 7: a 2 40: the allocator returned nullptr (out of memory)");
   }
-  SUBCASE("two live blocks at one address: the first block's pattern is overwritten") {
+  SUBCASE("two live blocks at one address: caught when the second is handed out") {
     const ReplayReport report = replay_fake(Fault::repeats_a_block);
     CHECK(report.outcome == ReplayOutcome::payload_damaged);
-    // Block 1 was written over block 0, so block 0 is the one found damaged,
-    // when it is freed.
-    CHECK(report.failed_line == 10);
-    CHECK(report.what == "line 10: f 0: the block's bytes changed while it was live");
+    CHECK(report.failed_line == 6);
+    CHECK(report.what == "line 6: a 1 8: the block overlaps block 0, which is still live");
+  }
+  SUBCASE("a block that starts inside a live one") {
+    const ReplayReport report = replay_fake(Fault::starts_inside_a_block);
+    CHECK(report.outcome == ReplayOutcome::payload_damaged);
+    CHECK(report.what == "line 6: a 1 8: the block overlaps block 0, which is still live");
+  }
+  SUBCASE("a block the heap does not own") {
+    const ReplayReport report = replay_fake(Fault::hands_out_foreign);
+    CHECK(report.outcome == ReplayOutcome::payload_damaged);
+    CHECK(report.what == "line 6: a 1 8: block lies outside the heap");
+  }
+  SUBCASE("a block that starts in the heap and ends beyond it") {
+    const ReplayReport report = replay_fake(Fault::runs_past_the_end);
+    CHECK(report.outcome == ReplayOutcome::payload_damaged);
+    CHECK(report.what == "line 7: a 2 40: block runs past the end of the heap");
+  }
+  SUBCASE("a nullptr the allocator says it had room for") {
+    const ReplayReport report = replay_fake(Fault::null_with_room);
+    CHECK(report.outcome == ReplayOutcome::refused_with_room);
+    CHECK(report.failed_line == 7);
+    CHECK(report.what == "the fake returned NULL at line 7 (40 bytes)");
   }
   SUBCASE("a block off the 8-byte grid") {
     const ReplayReport report = replay_fake(Fault::misaligns);
@@ -191,6 +225,44 @@ TEST_CASE("lab: each kind of failure stops the replay at the operation that show
     const ReplayReport report = replay_fake(Fault::none);
     CHECK(report.outcome == ReplayOutcome::completed);
     CHECK(report.checks == 8);
+  }
+}
+
+TEST_CASE("lab: LiveRanges finds the live block a new one would overlap") {
+  alignas(16) std::array<std::byte, 256> bytes{};
+  LiveRanges ranges;
+  ranges.add(bytes.data() + 64, 32, 1);   // [64, 96)
+  ranges.add(bytes.data() + 128, 16, 2);  // [128, 144)
+  CHECK_FALSE(ranges.overlapping(bytes.data(), 64).has_value());        // ends where block 1 starts
+  CHECK_FALSE(ranges.overlapping(bytes.data() + 96, 32).has_value());   // between the two
+  CHECK(ranges.overlapping(bytes.data() + 60, 8) == 1);                 // runs into block 1
+  CHECK(ranges.overlapping(bytes.data() + 95, 1) == 1);                 // its last byte
+  CHECK(ranges.overlapping(bytes.data() + 100, 40) == 2);               // runs into block 2
+  CHECK(ranges.overlapping(bytes.data(), 256) == 1);                    // covers both: the first named
+  CHECK_FALSE(ranges.overlapping(bytes.data() + 70, 0).has_value());    // 0 bytes overlap nothing
+  ranges.remove(bytes.data() + 64);
+  CHECK_FALSE(ranges.overlapping(bytes.data() + 70, 8).has_value());
+}
+
+TEST_CASE("lab: a replay counts its progress where it is asked to") {
+  alignas(16) std::array<std::byte, 4096> region{};
+  FirstFitAllocator heap(region);
+  ReplayProgress progress{123};
+  const ReplayReport report = replay(trace_of(kSmallTrace), heap, {.check_every_op = false, .progress = &progress});
+  CHECK(report.outcome == ReplayOutcome::completed);
+  CHECK(progress.load() == 8);
+  SUBCASE("and stops counting where it stops") {
+    FakeHeap fake(Fault::runs_out_after_two);
+    ReplayProgress stopped{0};
+    (void)replay(trace_of(kSmallTrace), fake, {.check_every_op = false, .progress = &stopped});
+    CHECK(stopped.load() == 2);  // operation 3 (index 2) was the one running
+  }
+  SUBCASE("time_replay too") {
+    alignas(16) std::array<std::byte, 4096> region2{};
+    BestFitAllocator timed(region2);
+    ReplayProgress counted{0};
+    CHECK(time_replay(trace_of(kSmallTrace), timed, &counted).has_value());
+    CHECK(counted.load() == 8);
   }
 }
 
@@ -270,7 +342,7 @@ TEST_CASE("lab: every allocator in the table has a unique name and runs a trace 
     CHECK(find_lab_allocator(allocator.name) == &allocator);
     const ReplayReport report = allocator.replay(trace, heap.bytes(), {.check_every_op = true});
     CHECK(report.outcome == ReplayOutcome::completed);
-    CHECK(allocator.time(trace, heap.bytes()).has_value());
+    CHECK(allocator.time(trace, heap.bytes(), nullptr).has_value());
     if (allocator.is_reference()) {
       CHECK(report.checks == 0);
     } else {

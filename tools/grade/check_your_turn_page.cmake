@@ -1,0 +1,49 @@
+# Checks docs/your_turn.md against the course: each row of its table
+# names a skeleton that exists and still has steps to write, a workflow
+# preset that exists, and the lab names the chapter's your_turn/ call
+# registers; the time the page says the grader waits is grade.py's.
+#
+#   cmake -DPAGE=<docs/your_turn.md> -DSOURCE=<source dir>
+#         "-DENTRIES=<N>:<name>=<reference>;..." -P check_your_turn_page.cmake
+file(READ ${PAGE} page)
+file(READ ${SOURCE}/CMakePresets.json presets)
+file(READ ${SOURCE}/tools/grade/grade.py grader)
+string(REGEX MATCHALL "\n\\| [1-5], [^\n]*" rows "${page}")
+list(LENGTH rows count)
+if(NOT count EQUAL 5)
+  message(FATAL_ERROR "the page's table has ${count} chapter rows, not 5")
+endif()
+foreach(row IN LISTS rows)
+  string(REGEX MATCH "^\n\\| ([1-5]), " _ "${row}")
+  set(chapter ${CMAKE_MATCH_1})
+  string(REGEX MATCH "`(stage[^`]*/your_turn/[^`]*)`" _ "${row}")
+  set(skeleton ${CMAKE_MATCH_1})
+  if(NOT skeleton OR NOT EXISTS ${SOURCE}/${skeleton})
+    message(FATAL_ERROR "chapter ${chapter}: the skeleton '${skeleton}' does not exist")
+  endif()
+  file(READ ${SOURCE}/${skeleton} code)
+  if(NOT code MATCHES "HEAPLAB_NOT_WRITTEN_YET\\(\"")
+    message(FATAL_ERROR "chapter ${chapter}: ${skeleton} has no step left to write")
+  endif()
+  if(NOT row MATCHES "`cmake --workflow --preset yourturn${chapter}`" OR
+     NOT presets MATCHES "\"name\": \"yourturn${chapter}\"")
+    message(FATAL_ERROR "chapter ${chapter}: the row or CMakePresets.json lacks the preset yourturn${chapter}")
+  endif()
+  # Every name of the chapter's registrations is in the row, and its reference.
+  foreach(entry IN LISTS ENTRIES)
+    if(entry MATCHES "^${chapter}:([a-z0-9-]+)=([a-z0-9-]+)$")
+      if(NOT row MATCHES "`${CMAKE_MATCH_1}`" OR NOT row MATCHES "`${CMAKE_MATCH_2}`")
+        message(FATAL_ERROR "chapter ${chapter}: the row does not name `${CMAKE_MATCH_1}` beside `${CMAKE_MATCH_2}`")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+string(REGEX MATCH "\"--timeout\", type=int, default=([0-9]+)" _ "${grader}")
+math(EXPR minutes "${CMAKE_MATCH_1} / 60")
+set(words_1 "one minute")
+set(words_2 "two minutes")
+set(words_3 "three minutes")
+if(NOT page MATCHES "stopped[ \n]+after[ \n]+${words_${minutes}}")
+  message(FATAL_ERROR "the page does not say the grader stops a case after ${words_${minutes}} (grade.py's --timeout)")
+endif()
+message(STATUS "the page's table and timeout match the course")
