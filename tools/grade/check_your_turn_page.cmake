@@ -1,10 +1,15 @@
 # Checks docs/your_turn.md against the course: each row of its table
 # names a skeleton that exists and still has steps to write, a workflow
 # preset that exists, and the lab names the chapter's your_turn/ call
-# registers; the time the page says the grader waits is grade.py's.
+# registers; the time the page says the grader waits is grade.py's; and
+# every line of the report it quotes (its ```text block) is a line that
+# the grader prints for the skeleton as shipped (GRADE, the chapter's
+# grade.py command with --skeleton).
 #
 #   cmake -DPAGE=<docs/your_turn.md> -DSOURCE=<source dir>
-#         "-DENTRIES=<N>:<name>=<reference>;..." -P check_your_turn_page.cmake
+#         "-DENTRIES=<N>:<name>=<reference>;..." "-DGRADE=<command;...>"
+#         -P check_your_turn_page.cmake
+cmake_minimum_required(VERSION 3.25)  # IN_LIST
 file(READ ${PAGE} page)
 file(READ ${SOURCE}/CMakePresets.json presets)
 file(READ ${SOURCE}/tools/grade/grade.py grader)
@@ -46,4 +51,18 @@ set(words_3 "three minutes")
 if(NOT page MATCHES "stopped[ \n]+after[ \n]+${words_${minutes}}")
   message(FATAL_ERROR "the page does not say the grader stops a case after ${words_${minutes}} (grade.py's --timeout)")
 endif()
-message(STATUS "the page's table and timeout match the course")
+
+string(REGEX MATCH "```text\n([^`]*)```" _ "${page}")
+set(quoted "${CMAKE_MATCH_1}")
+if(NOT quoted)
+  message(FATAL_ERROR "the page quotes no report (a ```text block)")
+endif()
+execute_process(COMMAND ${GRADE} OUTPUT_VARIABLE report ERROR_VARIABLE errors)
+string(REPLACE "\n" ";" quoted_lines "${quoted}")
+string(REPLACE "\n" ";" report_lines "${report}")
+foreach(line IN LISTS quoted_lines)
+  if(NOT line STREQUAL "" AND NOT line IN_LIST report_lines)
+    message(FATAL_ERROR "the page quotes the line\n${line}\nwhich the grader does not print:\n${report}${errors}")
+  endif()
+endforeach()
+message(STATUS "the page's table, timeout and report match the course")

@@ -172,9 +172,14 @@ if(HEAPLAB_BUILD_TESTS AND NOT HEAPLAB_YOUR_TURN)
     endforeach()
   endforeach()
   list(JOIN page_entries "$<SEMICOLON>" page_entries)
-  add_test(NAME "docs: the your-turn page names every chapter's skeleton, command and lab names"
+  heaplab_grade_command(chapter1 1 SKELETON)
+  list(JOIN chapter1 "$<SEMICOLON>" chapter1)
+endif()
+if(HEAPLAB_BUILD_TESTS AND NOT HEAPLAB_YOUR_TURN AND chapter1)
+  set(test_name "docs: the your-turn page names every chapter's skeleton, command and lab names, and quotes the grader")
+  add_test(NAME "${test_name}"
       COMMAND ${CMAKE_COMMAND} -DPAGE=${PROJECT_SOURCE_DIR}/docs/your_turn.md -DSOURCE=${PROJECT_SOURCE_DIR}
-              "-DENTRIES=${page_entries}" -P ${PROJECT_SOURCE_DIR}/tools/grade/check_your_turn_page.cmake)
-  set_tests_properties("docs: the your-turn page names every chapter's skeleton, command and lab names"
-      PROPERTIES LABELS "docs;yourturn" TIMEOUT 60)
+              "-DENTRIES=${page_entries}" "-DGRADE=${chapter1}"
+              -P ${PROJECT_SOURCE_DIR}/tools/grade/check_your_turn_page.cmake)
+  set_tests_properties("${test_name}" PROPERTIES LABELS "docs;yourturn;stage1" TIMEOUT 300)
 endif()
