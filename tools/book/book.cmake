@@ -1,0 +1,54 @@
+# The book as plain Markdown with its code: docs/book/, written by
+# tools/book/render_book.py from the chapters and the docs pages (which
+# quote code with Doxygen's \snippet, shown only once filled in).
+#
+#   cmake --build --preset dev --target book    writes docs/book/ again
+#
+# and the test "book: ..." fails when a page changed and docs/book/ was not
+# written again, or when a page quotes code or a section that is not there.
+# The same target writes each chapter page's reading time
+# (tools/book/reading_time.py), which a test checks too.
+find_program(HEAPLAB_PYTHON3 python3)
+if(NOT HEAPLAB_PYTHON3)
+  return()
+endif()
+set(render ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/render_book.py)
+set(reading_time ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/reading_time.py)
+add_custom_target(book
+    COMMAND ${reading_time} --source ${PROJECT_SOURCE_DIR}
+    COMMAND ${render} --source ${PROJECT_SOURCE_DIR}
+    VERBATIM COMMENT "Writing each chapter's reading time, and docs/book/: every page with the code it quotes")
+if(NOT HEAPLAB_BUILD_TESTS OR HEAPLAB_YOUR_TURN)
+  return()
+endif()
+add_test(NAME "book: docs/book/ holds every page with its code, up to date"
+    COMMAND ${render} --source ${PROJECT_SOURCE_DIR} --check)
+set_tests_properties("book: docs/book/ holds every page with its code, up to date"
+    PROPERTIES LABELS docs TIMEOUT 60)
+
+add_test(NAME "book: every chapter page opens with the reading time its words give"
+    COMMAND ${reading_time} --source ${PROJECT_SOURCE_DIR} --check)
+set_tests_properties("book: every chapter page opens with the reading time its words give"
+    PROPERTIES LABELS docs TIMEOUT 60)
+
+add_test(NAME "book: every exercise says how hard it is"
+    COMMAND ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/check_marks.py --source ${PROJECT_SOURCE_DIR})
+set_tests_properties("book: every exercise says how hard it is" PROPERTIES LABELS docs TIMEOUT 60)
+
+# A page that quotes code that is not there is one line and status 2.
+set(broken_book ${CMAKE_CURRENT_BINARY_DIR}/book_with_a_missing_quote)
+file(MAKE_DIRECTORY ${broken_book}/docs)
+file(WRITE ${broken_book}/README.md "# A page {#a_page}\n\n\\snippet nowhere.hpp tag\n")
+list(JOIN render "$<SEMICOLON>" render_list)
+add_test(NAME "book: a page that quotes a file that is not there is one line"
+    COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${render_list}$<SEMICOLON>--source$<SEMICOLON>${broken_book}" -DEXIT=2
+            "-DMATCHES=^render_book: .snippet nowhere.hpp tag: No such file or directory.$"
+            -P ${PROJECT_SOURCE_DIR}/tools/grade/expect_grade.cmake)
+set_tests_properties("book: a page that quotes a file that is not there is one line"
+    PROPERTIES LABELS docs TIMEOUT 60)
+
+# The glossary explains words the book uses, each with its section.
+add_test(NAME "docs: every glossary term is used by the book and points to its section"
+    COMMAND ${CMAKE_COMMAND} -DSOURCE=${PROJECT_SOURCE_DIR} -P ${PROJECT_SOURCE_DIR}/docs/check_glossary.cmake)
+set_tests_properties("docs: every glossary term is used by the book and points to its section"
+    PROPERTIES LABELS docs TIMEOUT 60)
