@@ -37,6 +37,8 @@ REF = re.compile(r'\\(?:ref|subpage) ([A-Za-z0-9_:]+)(?: "([^"]*)")?')
 IMAGE = re.compile(r'^\\image html (\S+)(?: "([^"]*)")?\s*$')
 #: A chart embedded in the HTML: <object data="file" ...>caption</object>.
 EMBEDDED_CHART = re.compile(r'<object data="([^"]+)"[^>]*>([^<]*)</object>')
+#: A page embedded in the HTML: <iframe src="file" ...>caption</iframe>.
+EMBEDDED_PAGE = re.compile(r'<iframe src="([^"]+)"[^>]*>([^<]*)</iframe>')
 #: A Markdown link's target: `](target)`.
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 #: The languages of the quoted files, by ending.
@@ -204,11 +206,17 @@ class Renderer:
         return LINK.sub(lambda m: "](" + self.target(page, m.group(1)) + ")", line)
 
     def html_block(self, page, html):
-        """An `\\htmlonly` block: a chart embedded as <object> becomes its image."""
-        match = EMBEDDED_CHART.fullmatch(html.strip())
-        if not match:
-            raise BookError(f"{page.source}: an \\htmlonly block the book cannot show: {html.strip()[:60]}")
-        return f"![{match.group(2)}](../images/{match.group(1)})"
+        """An `\\htmlonly` block: a chart embedded as <object> becomes its
+        image; a page embedded in an <iframe> (`heaplab map --html`) becomes
+        a line that says where to see it."""
+        chart = EMBEDDED_CHART.fullmatch(html.strip())
+        if chart:
+            return f"![{chart.group(2)}](../images/{chart.group(1)})"
+        frame = EMBEDDED_PAGE.fullmatch(html.strip())
+        if frame:
+            return (f"*The HTML docs show {frame.group(2)} here, as a page to step through; "
+                    "the command above writes it.*")
+        raise BookError(f"{page.source}: an \\htmlonly block the book cannot show: {html.strip()[:60]}")
 
     def render(self, page):
         """\\p page as plain Markdown (see the file comment)."""

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <iterator>
 #include <limits>
 #include <new>
@@ -17,6 +18,7 @@
 #include "tools/lab/compare.hpp"
 #include "tools/lab/compare_report.hpp"
 #include "tools/lab/lab_allocators.hpp"
+#include "tools/lab/map_page.hpp"
 #include "tools/lab/runner.hpp"
 #include "tools/lab/score.hpp"
 #include "tools/lab/text_report.hpp"
@@ -56,7 +58,8 @@ struct OptionSpec {
 /// The options of `heaplab replay`.
 constexpr OptionSpec kReplayOptions[] = {{"--check", false}, {"--heap-size", true}, {"--timeout", true}};
 /// The options of `heaplab map`.
-constexpr OptionSpec kMapOptions[] = {{"--heap-size", true}, {"--max-blocks", true}, {"--timeout", true}};
+constexpr OptionSpec kMapOptions[] = {{"--heap-size", true}, {"--max-blocks", true}, {"--timeout", true},
+                                     {"--html", true}};
 /// The options of `heaplab compare`.
 constexpr OptionSpec kCompareOptions[] = {{"--csv", false},     {"--svg", true},        {"--heap-size", true},
                                           {"--repeat", true},   {"--allocators", true}, {"--timeout", true}};
@@ -354,18 +357,67 @@ std::size_t max_blocks_option(const CommandLine& line) {
   return static_cast<std::size_t>(*blocks);
 }
 
-/// `heaplab map`: one trace on one allocator, its blocks after every step.
+/// The allocators \p line names after its trace, each with a block walk
+/// to draw (a usage error otherwise).
+std::vector<const LabAllocator*> drawable_allocators(const CommandLine& line, const Catalog& catalog) {
+  std::vector<const LabAllocator*> allocators = catalog.named(line.operands().subspan(1));
+  for (const LabAllocator* allocator : allocators) {
+    if (allocator->map == nullptr) {
+      usage_error(std::string(allocator->name) +
+                  " has no block walk to draw; 'heaplab map' draws the course's allocators");
+    }
+  }
+  return allocators;
+}
+
+/// `heaplab map --html FILE`: the page of map_page.hpp, with the heap of
+/// every allocator named, written to FILE.
+int run_map_page(const CommandLine& line, std::string_view path, std::ostream& out, std::ostream& err,
+                 const Catalog& catalog) {
+  const std::size_t heap_size = heap_size_option(line);
+  const LabRunner runner = catalog.runner(timeout_option(line));
+  const std::vector<const LabAllocator*> allocators = drawable_allocators(line, catalog);
+  const NamedTrace trace = load_trace(line.operands()[0]);
+  std::ofstream page{std::filesystem::path(path)};
+  if (!page) cannot_write(path);
+  const LabHeap heap = lab_heap(heap_size);
+  std::vector<MapPageHeap> heaps;
+  bool complete = true;
+  for (const LabAllocator* allocator : allocators) {
+    std::ostringstream frames;
+    const MapRun run = runner.frames(*allocator, trace, heap.bytes(), frames);
+    std::string stopped = run.failure;
+    if (stopped.empty() && run.done != trace.trace.ops.size()) {
+      stopped = detail::describe(trace.trace.ops[run.done]) + ": the allocator returned nullptr (out of memory)";
+    }
+    if (!run.failure.empty()) err << allocator->name << ": " << run.failure << '\n';
+    complete = complete && stopped.empty();
+    heaps.push_back({allocator->name, frames.str(), std::move(stopped)});
+  }
+  write_map_page(page, trace.name, trace.trace.ops.size(), heaps);
+  page.close();
+  if (!page) cannot_write(path);
+  out << "Wrote " << path << ": " << trace.trace.ops.size() << " steps of " << trace.name << " on ";
+  for (std::size_t i = 0; i < heaps.size(); ++i) out << (i == 0 ? "" : ", ") << heaps[i].name;
+  out << ".\n";
+  return complete ? 0 : kExitFailed;
+}
+
+/// `heaplab map`: one trace on one allocator, its blocks after every step;
+/// with `--html FILE`, on one or several allocators, as a page.
 int run_map(std::span<const std::string_view> words, std::ostream& out, std::ostream& err, const Catalog& catalog) {
   const CommandLine line("map", words, kMapOptions);
+  if (const std::optional<std::string_view> page = line.value("--html")) {
+    if (line.operands().size() < 2) usage_error("'heaplab map --html FILE' needs a trace and one or more allocators");
+    return run_map_page(line, *page, out, err, catalog);
+  }
   if (line.operands().size() != 2) usage_error("'heaplab map' needs a trace and one allocator");
   const std::size_t heap_size = heap_size_option(line);
   const std::size_t max_blocks = max_blocks_option(line);
   const LabRunner runner = catalog.runner(timeout_option(line));
-  const LabAllocator& allocator = *catalog.named(line.operands().subspan(1)).front();
-  if (allocator.map == nullptr) {
-    usage_error(std::string(allocator.name) +
-                " has no block walk to draw; 'heaplab map' draws the course's allocators");
-  }
+  const std::vector<const LabAllocator*> allocators = drawable_allocators(line, catalog);
+  if (allocators.size() != 1) usage_error("'heaplab map' draws one allocator; '--html FILE' draws several");
+  const LabAllocator& allocator = *allocators.front();
   const NamedTrace trace = load_trace(line.operands()[0]);
   const LabHeap heap = lab_heap(heap_size);
   out << trace_heading(trace.name, trace.trace) << "; " << allocator.name << " on a heap of "
@@ -538,11 +590,14 @@ void write_usage(std::ostream& out) {
          "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
          "\n"
          "  heaplab map [--heap-size BYTES] [--max-blocks N] [--timeout SECONDS] TRACE ALLOCATOR\n"
+         "  heaplab map --html FILE [--heap-size BYTES] [--timeout SECONDS] TRACE ALLOCATOR...\n"
          "      Replays TRACE on one ALLOCATOR of the course and prints its blocks after every\n"
          "      operation, one line each: [A 56] an allocated block of 56 bytes, [F 24] a free one.\n"
          "      --max-blocks N      blocks drawn per line before the rest is counted (default "
       << kDefaultMapBlocks << ")\n"
          "      --heap-size BYTES   the heap the allocator runs on (default 10M)\n"
+         "      --html FILE         writes one self-contained page instead, which shows the heaps\n"
+         "                          of every ALLOCATOR side by side, step by step, in a browser\n"
          "\n"
          "  heaplab score [--heap-size BYTES] [--repeat N] [--timeout SECONDS] TRACE... ALLOCATOR\n"
          "      The malloc lab's performance index of ALLOCATOR over the TRACEs: per trace its\n"

@@ -37,6 +37,10 @@ struct LabAllocator {
   /// when not null); null for the references, which have no block walk to draw.
   std::size_t (*map)(const Trace& trace, std::span<std::byte> heap, std::size_t max_blocks, std::ostream& out,
                      ReplayProgress* progress);
+  /// frames_replay() on a fresh instance over \p heap (counting in
+  /// \p progress when not null); null where #map is.
+  std::size_t (*frames)(const Trace& trace, std::span<std::byte> heap, std::ostream& out,
+                        ReplayProgress* progress) = nullptr;
 
   /// True for glibc and std::pmr, which ignore the lab's heap and keep no
   /// statistics the lab could read.

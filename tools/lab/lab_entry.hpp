@@ -20,6 +20,7 @@
 
 #include "stage1_static_bump/chunk_source.hpp"
 #include "stage1_static_bump/growing_arena.hpp"
+#include "tools/lab/frames.hpp"
 #include "tools/lab/lab_allocators.hpp"
 #include "tools/lab/replay.hpp"
 #include "tools/trace/trace.hpp"
@@ -65,6 +66,12 @@ std::size_t map_fresh(const Trace& trace, std::span<std::byte> heap, std::size_t
   return map_replay(trace, *fresh<A>(heap), max_blocks, out, progress);
 }
 
+/// frames_replay() on a fresh \p A over \p heap.
+template <class A>
+std::size_t frames_fresh(const Trace& trace, std::span<std::byte> heap, std::ostream& out, ReplayProgress* progress) {
+  return frames_replay(trace, *fresh<A>(heap), out, progress);
+}
+
 }  // namespace detail
 
 /// The lab's row for \p A, shown as \p name in chapter \p chapter, with its
@@ -76,7 +83,10 @@ template <class A>
 constexpr LabAllocator lab_entry(std::string_view name, std::string_view chapter, std::string_view type,
                                  std::string_view summary) {
   LabAllocator allocator{name, chapter, type, summary, &detail::replay_fresh<A>, &detail::time_fresh<A>, nullptr};
-  if constexpr (Allocator<A>) allocator.map = &detail::map_fresh<A>;
+  if constexpr (Allocator<A>) {
+    allocator.map = &detail::map_fresh<A>;
+    allocator.frames = &detail::frames_fresh<A>;
+  }
   return allocator;
 }
 

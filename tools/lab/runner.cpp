@@ -100,11 +100,25 @@ std::optional<std::chrono::nanoseconds> LabRunner::time(const LabAllocator& allo
 
 MapRun LabRunner::map(const LabAllocator& allocator, const NamedTrace& trace, std::span<std::byte> heap,
                       std::size_t max_blocks, std::ostream& out) const {
-  if (!isolates(allocator)) return {allocator.map(trace.trace, heap, max_blocks, out, nullptr), {}};
+  return draw(allocator, trace, out, [&](std::ostream& text, ReplayProgress* progress) {
+    return allocator.map(trace.trace, heap, max_blocks, text, progress);
+  });
+}
+
+MapRun LabRunner::frames(const LabAllocator& allocator, const NamedTrace& trace, std::span<std::byte> heap,
+                         std::ostream& out) const {
+  return draw(allocator, trace, out, [&](std::ostream& text, ReplayProgress* progress) {
+    return allocator.frames(trace.trace, heap, text, progress);
+  });
+}
+
+MapRun LabRunner::draw(const LabAllocator& allocator, const NamedTrace& trace, std::ostream& out,
+                       const std::function<std::size_t(std::ostream&, ReplayProgress*)>& drawing) const {
+  if (!isolates(allocator)) return {drawing(out, nullptr), {}};
   std::size_t done = 0;
   const ChildEnd end = run_in_child(
       [&](ReplayProgress& progress, std::ostream& text, std::span<std::byte> result) {
-        give_back(allocator.map(trace.trace, heap, max_blocks, text, &progress), result);
+        give_back(drawing(text, &progress), result);
       },
       bytes_of(done), out, timeout_);
   if (end.how != ChildEnding::finished) return {end.progress, ended_early(end, trace, timeout_)};

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <span>
@@ -70,7 +71,18 @@ class LabRunner {
   [[nodiscard]] MapRun map(const LabAllocator& allocator, const NamedTrace& trace, std::span<std::byte> heap,
                            std::size_t max_blocks, std::ostream& out) const;
 
+  /// frames_replay() of \p trace on a fresh \p allocator over \p heap,
+  /// written to \p out; \p allocator must have frames.
+  [[nodiscard]] MapRun frames(const LabAllocator& allocator, const NamedTrace& trace, std::span<std::byte> heap,
+                              std::ostream& out) const;
+
  private:
+  /// Runs \p drawing (a map or its frames, written to the stream it is
+  /// given) on \p allocator, in a child process when it is isolated, its
+  /// text reaching \p out.
+  [[nodiscard]] MapRun draw(const LabAllocator& allocator, const NamedTrace& trace, std::ostream& out,
+                            const std::function<std::size_t(std::ostream&, ReplayProgress*)>& drawing) const;
+
   std::span<const LabAllocator> isolated_;  ///< The allocators run in a child process.
   std::chrono::seconds timeout_;            ///< Each child's time limit; zero for none.
 };

@@ -14,6 +14,7 @@
 #include "stage1_static_bump/bump_allocator.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "stage3_fit_strategies/measures.hpp"
+#include "tools/lab/frames.hpp"
 #include "tools/lab/lab_allocators.hpp"
 #include "tools/lab/replay.hpp"
 #include "tools/trace/trace.hpp"
@@ -365,6 +366,40 @@ TEST_CASE("lab: a heap too small for the trace runs out of memory, reported, not
   CHECK(report.outcome == ReplayOutcome::out_of_memory);
   CHECK(report.ops_done < 64);
   CHECK(report.ops_done > 30);  // 4096 bytes hold about 40 blocks of 104
+}
+
+TEST_CASE("lab: a frame names each allocated block's request when the walk allows it") {
+  using heaplab::BlockState;
+  std::array<std::byte, 64> memory{};
+  const std::array<heaplab::BlockView, 3> one_region = {{{0, 0, 16, BlockState::allocated},
+                                                          {0, 16, 16, BlockState::free},
+                                                          {0, 32, 32, BlockState::allocated}}};
+  // Live blocks in any order: matched by address to the allocated blocks.
+  const std::vector<heaplab::LiveRequest> live = {{&memory[40], 7, 20}, {&memory[8], 3, 5}};
+  const std::vector<heaplab::FrameBlock> frame = heaplab::match_requests(one_region, live);
+  REQUIRE(frame.size() == 3);
+  CHECK(frame[0].id == 3);
+  CHECK(frame[0].requested == 5);
+  CHECK(frame[1].id == -1);
+  CHECK(frame[2].id == 7);
+  CHECK(frame[2].requested == 20);
+  const heaplab::TraceOp op{heaplab::OpKind::allocate, 7, 20, 9};
+  CHECK(heaplab::frame_json(op, 25, frame) ==
+        R"({"op":"a 7 20","line":9,"live":25,"blocks":[[0,0,16,1,3,5],[0,16,16,0,-1,0],[0,32,32,1,7,20]]})");
+
+  SUBCASE("with several regions, or more allocated blocks than live ones, the requests are not known") {
+    std::array<heaplab::BlockView, 3> two_regions = one_region;
+    two_regions[2].region = 1;
+    CHECK(heaplab::match_requests(two_regions, live)[0].id == -1);
+    CHECK(heaplab::match_requests(one_region, {live[0]})[2].id == -1);
+  }
+}
+
+TEST_CASE("lab: a JSON string escapes what would end it or the script holding it") {
+  CHECK(heaplab::json_string("plain") == "\"plain\"");
+  CHECK(heaplab::json_string("a \"quote\" and a \\") == R"("a \"quote\" and a \\")");
+  CHECK(heaplab::json_string("</script>") == R"("<\/script>")");
+  CHECK(heaplab::json_string("tab\there") == R"("tab\u0009here")");
 }
 
 }  // TEST_SUITE("lab")

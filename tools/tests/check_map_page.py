@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Loads a `heaplab map --html` page in headless Chromium and checks that it
+shows what `heaplab map` prints.
+
+    check_map_page.py --heaplab EXE --trace TRACE --allocators A,B --step N --work DIR
+
+Writes the page for TRACE on the allocators, opens it in Chromium (through
+chromedriver and Selenium), steps to step N with the page's own "next"
+button, and compares, for every allocator, the blocks the page draws (their
+state and size, in order) with the line `heaplab map TRACE A` prints for
+that step. Then checks the first, last and play controls and the slider,
+and that the browser logged no error. Exits 0 when all hold, 1 with the
+first difference, 2 when the browser cannot be started.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+#: A block as `heaplab map` prints it: [A 56] or [F 24].
+TEXT_BLOCK = re.compile(r"\[([AF]) (\d+)\]")
+
+
+def fail(message, status=1):
+    """Ends the check with one line."""
+    print(f"check_map_page: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def map_lines(heaplab, trace, allocator):
+    """The block lines `heaplab map` prints for \\p allocator, one per step."""
+    done = subprocess.run([heaplab, "map", "--max-blocks", "100000", trace, allocator],
+                          capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if re.match(r"^(line|operation) \d+: ", line)]
+    return [TEXT_BLOCK.findall(line) for line in lines]
+
+
+def browser():
+    """Headless Chromium under chromedriver."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        fail("python3-selenium is not installed (apt-get install python3-selenium)", 2)
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    except Exception as error:  # the driver's own exceptions vary between versions
+        fail(f"cannot start headless Chromium: {str(error).splitlines()[0]}", 2)
+
+
+#: Reads, in one go, what the page shows: its step label and each heap's blocks.
+READ_PAGE = """
+const heaps = {};
+for (const section of document.querySelectorAll("section.heap")) {
+  heaps[section.dataset.allocator] = Array.from(section.querySelectorAll("g.block"),
+      (block) => [block.getAttribute("data-state"), block.getAttribute("data-size")]);
+}
+return [document.getElementById("step").textContent, heaps];
+"""
+
+
+def shown(driver):
+    """What the page shows now: its step label and, per allocator, its blocks as (state, size)."""
+    label, heaps = driver.execute_script(READ_PAGE)
+    return label, {name: [tuple(block) for block in blocks] for name, blocks in heaps.items()}
+
+
+def step_label(driver):
+    """The page's step label now."""
+    return driver.find_element("id", "step").text
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Check a heaplab map page in a real browser.")
+    parser.add_argument("--heaplab", required=True)
+    parser.add_argument("--trace", required=True)
+    parser.add_argument("--allocators", required=True)
+    parser.add_argument("--step", type=int, required=True, help="the step to compare, from 1")
+    parser.add_argument("--work", required=True)
+    arguments = parser.parse_args()
+    allocators = arguments.allocators.split(",")
+    os.makedirs(arguments.work, exist_ok=True)
+    page = os.path.join(arguments.work, "map.html")
+    subprocess.run([arguments.heaplab, "map", "--html", page, arguments.trace, *allocators], check=True,
+                   capture_output=True, timeout=120)
+    expected = {name: map_lines(arguments.heaplab, arguments.trace, name) for name in allocators}
+    steps = len(expected[allocators[0]])
+    if not 1 <= arguments.step <= steps:
+        fail(f"step {arguments.step} is not one of the trace's {steps}")
+
+    driver = browser()
+    try:
+        driver.get("file://" + os.path.abspath(page))
+        label, heaps = shown(driver)
+        if label != f"step 1 of {steps}:":
+            fail(f"the page opens at '{label}', not at step 1 of {steps}")
+        next_button = driver.find_element("id", "next")
+        for _ in range(arguments.step - 1):
+            next_button.click()
+        label, heaps = shown(driver)
+        if label != f"step {arguments.step} of {steps}:":
+            fail(f"after {arguments.step - 1} clicks on 'next' the page shows '{label}'")
+        for name in allocators:
+            want = expected[name][arguments.step - 1]
+            if heaps.get(name) != want:
+                fail(f"{name} at step {arguments.step}: the page draws {heaps.get(name)}, heaplab map prints {want}")
+        if driver.find_element("id", "slider").get_attribute("value") != str(arguments.step - 1):
+            fail("the slider does not follow the step")
+        driver.find_element("id", "last").click()
+        if step_label(driver) != f"step {steps} of {steps}:":
+            fail("'last' does not go to the last step")
+        driver.find_element("id", "first").click()
+        driver.find_element("id", "play").click()
+        time.sleep(1.5)
+        if step_label(driver) == f"step 1 of {steps}:":
+            fail("'play' does not move the steps on")
+        driver.find_element("id", "play").click()
+        errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        if errors:
+            fail(f"the browser logged an error: {errors[0]}")
+    finally:
+        driver.quit()
+    print(f"the page shows what heaplab map prints at step {arguments.step} of {steps} for {', '.join(allocators)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
