@@ -20,14 +20,15 @@ import subprocess
 import sys
 import time
 
+import headless_chromium
+
 #: A block as `heaplab map` prints it: [A 56] or [F 24].
 TEXT_BLOCK = re.compile(r"\[([AF]) (\d+)\]")
 
 
 def fail(message, status=1):
     """Ends the check with one line."""
-    print(f"check_map_page: {message}", file=sys.stderr)
-    sys.exit(status)
+    headless_chromium.fail("check_map_page", message, status)
 
 
 def map_lines(heaplab, trace, allocator):
@@ -36,24 +37,6 @@ def map_lines(heaplab, trace, allocator):
                           capture_output=True, text=True, timeout=120)
     lines = [line for line in done.stdout.splitlines() if re.match(r"^(line|operation) \d+: ", line)]
     return [TEXT_BLOCK.findall(line) for line in lines]
-
-
-def browser():
-    """Headless Chromium under chromedriver."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        fail("python3-selenium is not installed (apt-get install python3-selenium)", 2)
-    options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    try:
-        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    except Exception as error:  # the driver's own exceptions vary between versions
-        fail(f"cannot start headless Chromium: {str(error).splitlines()[0]}", 2)
 
 
 #: Reads, in one go, what the page shows: its step label and each heap's blocks.
@@ -96,7 +79,7 @@ def main():
     if not 1 <= arguments.step <= steps:
         fail(f"step {arguments.step} is not one of the trace's {steps}")
 
-    driver = browser()
+    driver = headless_chromium.browser("check_map_page")
     try:
         driver.get("file://" + os.path.abspath(page))
         label, heaps = shown(driver)
@@ -123,7 +106,7 @@ def main():
         if step_label(driver) == f"step 1 of {steps}:":
             fail("'play' does not move the steps on")
         driver.find_element("id", "play").click()
-        errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        errors = headless_chromium.console_errors(driver)
         if errors:
             fail(f"the browser logged an error: {errors[0]}")
     finally:
