@@ -120,10 +120,10 @@ std::optional<std::uint64_t> parse_whole_number(std::string_view text) {
   return value;
 }
 
-/// The heap size `--heap-size` asks for, or the static heap's 10 MiB.
-std::size_t heap_size_option(const CommandLine& line) {
+/// The heap size `--heap-size` asks for, if it does.
+std::optional<std::size_t> heap_size_option(const CommandLine& line) {
   const std::optional<std::string_view> text = line.value("--heap-size");
-  if (!text) return kStaticHeapSize;
+  if (!text) return std::nullopt;
   const std::optional<std::size_t> bytes = parse_byte_size(*text);
   if (!bytes) usage_error("--heap-size needs a number of bytes above 0, like 4096, 64K or 10M, not " + quoted(*text));
   return *bytes;
@@ -241,6 +241,20 @@ NamedTrace load_trace(std::string_view path) {
 }
 
 /// A LabHeap of \p bytes, or a clean stop when the kernel refuses it.
+/// The heap runs on \p traces get: \p asked (`--heap-size`) when given;
+/// otherwise the static heap's 10 MiB, or, for a trace whose live requests
+/// peak higher (the CS:APP set's large random traces), kAutoHeapFactor
+/// times its peak, in whole MiB, up to the largest heap a trace may ask for.
+/// The heap is reserved, not committed: only the pages used cost memory.
+std::size_t heap_size_for(std::optional<std::size_t> asked, std::span<const NamedTrace> traces) {
+  if (asked) return *asked;
+  std::size_t peak = 0;
+  for (const NamedTrace& trace : traces) peak = std::max(peak, peak_live_bytes(trace.trace));
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  const std::size_t roomy = (std::min(peak, kMaxTraceSize / kAutoHeapFactor) * kAutoHeapFactor + kMiB - 1) / kMiB * kMiB;
+  return std::max(kStaticHeapSize, roomy);
+}
+
 LabHeap lab_heap(std::size_t bytes) {
   try {
     return LabHeap(bytes);
@@ -322,11 +336,11 @@ int run_replay(std::span<const std::string_view> words, std::ostream& out, std::
                const Catalog& catalog) {
   const CommandLine line("replay", words, kReplayOptions);
   if (line.operands().size() < 2) usage_error("'heaplab replay' needs a trace and at least one allocator");
-  const std::size_t heap_size = heap_size_option(line);
+  const std::optional<std::size_t> heap_size = heap_size_option(line);
   const LabRunner runner = catalog.runner(timeout_option(line));
   const std::vector<const LabAllocator*> allocators = catalog.named(line.operands().subspan(1));
   const NamedTrace trace = load_trace(line.operands()[0]);
-  const LabHeap heap = lab_heap(heap_size);
+  const LabHeap heap = lab_heap(heap_size_for(heap_size, std::span(&trace, 1)));
   const ReplayOptions options{.check_every_op = line.has("--check")};
 
   out << trace_heading(trace.name, trace.trace) << "; heap " << format_bytes(heap.bytes().size())
@@ -374,13 +388,13 @@ std::vector<const LabAllocator*> drawable_allocators(const CommandLine& line, co
 /// every allocator named, written to FILE.
 int run_map_page(const CommandLine& line, std::string_view path, std::ostream& out, std::ostream& err,
                  const Catalog& catalog) {
-  const std::size_t heap_size = heap_size_option(line);
+  const std::optional<std::size_t> heap_size = heap_size_option(line);
   const LabRunner runner = catalog.runner(timeout_option(line));
   const std::vector<const LabAllocator*> allocators = drawable_allocators(line, catalog);
   const NamedTrace trace = load_trace(line.operands()[0]);
   std::ofstream page{std::filesystem::path(path)};
   if (!page) cannot_write(path);
-  const LabHeap heap = lab_heap(heap_size);
+  const LabHeap heap = lab_heap(heap_size_for(heap_size, std::span(&trace, 1)));
   std::vector<MapPageHeap> heaps;
   bool complete = true;
   for (const LabAllocator* allocator : allocators) {
@@ -412,14 +426,14 @@ int run_map(std::span<const std::string_view> words, std::ostream& out, std::ost
     return run_map_page(line, *page, out, err, catalog);
   }
   if (line.operands().size() != 2) usage_error("'heaplab map' needs a trace and one allocator");
-  const std::size_t heap_size = heap_size_option(line);
+  const std::optional<std::size_t> heap_size = heap_size_option(line);
   const std::size_t max_blocks = max_blocks_option(line);
   const LabRunner runner = catalog.runner(timeout_option(line));
   const std::vector<const LabAllocator*> allocators = drawable_allocators(line, catalog);
   if (allocators.size() != 1) usage_error("'heaplab map' draws one allocator; '--html FILE' draws several");
   const LabAllocator& allocator = *allocators.front();
   const NamedTrace trace = load_trace(line.operands()[0]);
-  const LabHeap heap = lab_heap(heap_size);
+  const LabHeap heap = lab_heap(heap_size_for(heap_size, std::span(&trace, 1)));
   out << trace_heading(trace.name, trace.trace) << "; " << allocator.name << " on a heap of "
       << format_bytes(heap.bytes().size()) << "\n"
       << "The blocks after each operation, in address order: [A size] allocated, [F size] free.\n\n";
@@ -459,7 +473,7 @@ int run_score(std::span<const std::string_view> words, std::ostream& out, std::o
               const Catalog& catalog) {
   const CommandLine line("score", words, kScoreOptions);
   if (line.operands().size() < 2) usage_error("'heaplab score' needs at least one trace and one allocator");
-  const std::size_t heap_size = heap_size_option(line);
+  const std::optional<std::size_t> heap_size = heap_size_option(line);
   const std::size_t repeat = repeat_option(line);
   const LabRunner runner = catalog.runner(timeout_option(line));
   const LabAllocator* const allocator = catalog.named(line.operands().last(1)).front();
@@ -471,7 +485,7 @@ int run_score(std::span<const std::string_view> words, std::ostream& out, std::o
   for (const std::string_view path : line.operands().first(line.operands().size() - 1)) {
     traces.push_back(load_trace(path));
   }
-  const LabHeap heap = lab_heap(heap_size);
+  const LabHeap heap = lab_heap(heap_size_for(heap_size, traces));
   const Comparison comparison = compare(traces, {allocator}, heap.bytes(), repeat, runner);
   report_comparison_crashes(err, comparison);
   const PerformanceIndex index = performance_index(comparison);
@@ -484,7 +498,7 @@ int run_compare(std::span<const std::string_view> words, std::ostream& out, std:
                 const Catalog& catalog) {
   const CommandLine line("compare", words, kCompareOptions);
   if (line.operands().empty()) usage_error("'heaplab compare' needs at least one trace");
-  const std::size_t heap_size = heap_size_option(line);
+  const std::optional<std::size_t> heap_size = heap_size_option(line);
   const std::size_t repeat = repeat_option(line);
   const LabRunner runner = catalog.runner(timeout_option(line));
   std::vector<const LabAllocator*> allocators = allocators_option(line, catalog);
@@ -492,7 +506,7 @@ int run_compare(std::span<const std::string_view> words, std::ostream& out, std:
   std::vector<NamedTrace> traces;
   for (const std::string_view path : line.operands()) traces.push_back(load_trace(path));
   std::ofstream svg = svg_path ? open_svg(*svg_path) : std::ofstream();
-  const LabHeap heap = lab_heap(heap_size);
+  const LabHeap heap = lab_heap(heap_size_for(heap_size, traces));
 
   const Comparison comparison = compare(traces, std::move(allocators), heap.bytes(), repeat, runner);
   report_comparison_crashes(err, comparison);
@@ -573,7 +587,7 @@ void write_usage(std::ostream& out) {
          "      verifying the bytes of every block, and prints how each replay ended and its\n"
          "      space measures.\n"
          "      --check             run the allocator's check() after every operation\n"
-         "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
+         "      --heap-size BYTES   the heap each allocator runs on (default: see BYTES below)\n"
          "\n"
          "  heaplab compare [--csv] [--svg FILE] [--heap-size BYTES] [--repeat N]\n"
          "                  [--allocators LIST] [--timeout SECONDS] TRACE...\n"
@@ -587,7 +601,7 @@ void write_usage(std::ostream& out) {
          "      --repeat N          timed runs per allocator and trace (default "
       << kDefaultRepeat << ", at most " << kMaxRepeat
       << ")\n"
-         "      --heap-size BYTES   the heap each allocator runs on (default 10M)\n"
+         "      --heap-size BYTES   the heap each allocator runs on (default: see BYTES below)\n"
          "\n"
          "  heaplab map [--heap-size BYTES] [--max-blocks N] [--timeout SECONDS] TRACE ALLOCATOR\n"
          "  heaplab map --html FILE [--heap-size BYTES] [--timeout SECONDS] TRACE ALLOCATOR...\n"
@@ -595,7 +609,7 @@ void write_usage(std::ostream& out) {
          "      operation, one line each: [A 56] an allocated block of 56 bytes, [F 24] a free one.\n"
          "      --max-blocks N      blocks drawn per line before the rest is counted (default "
       << kDefaultMapBlocks << ")\n"
-         "      --heap-size BYTES   the heap the allocator runs on (default 10M)\n"
+         "      --heap-size BYTES   the heap the allocator runs on (default: see BYTES below)\n"
          "      --html FILE         writes one self-contained page instead, which shows the heaps\n"
          "                          of every ALLOCATOR side by side, step by step, in a browser\n"
          "\n"
@@ -608,7 +622,11 @@ void write_usage(std::ostream& out) {
          "      This text.\n"
          "\n"
          "BYTES is a whole number of bytes, optionally with a suffix K, M or G (or KiB, MiB,\n"
-         "GiB; powers of 1024): 4096, 64K, 10M.\n"
+         "GiB; powers of 1024): 4096, 64K, 10M. Without --heap-size the heap is 10M, or "
+      << kAutoHeapFactor
+      << " times\n"
+         "the largest peak of live requests among the TRACEs when that is more (in whole MiB,\n"
+         "at most 1G): a heap reserved, whose pages cost memory only once used.\n"
          "\n"
          "Your own allocators (listed under 'yours') run in a process of their own: a crash\n"
          "or a run longer than --timeout SECONDS (default "

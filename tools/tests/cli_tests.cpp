@@ -344,6 +344,20 @@ TEST_CASE("cli: map draws the blocks after every operation") {
   }
 }
 
+TEST_CASE("cli: without --heap-size, a trace whose live requests outgrow 10 MiB gets a heap to match") {
+  // 700 KiB live: 16 times that is 10.9 MiB, so the heap is 11 MiB; 600
+  // KiB live stays on the static heap's 10 MiB.
+  const TempFile big("roomy.rep", "0\n1\n1\n1\na 0 716800\n");
+  const Run run = heaplab_run({"replay", big.path(), "first-fit"});
+  CHECK(run.exit_code == 0);
+  CHECK(lines_of(run.out)[0].ends_with("; heap 11.0 MiB"));
+  const TempFile small("static.rep", "0\n1\n1\n1\na 0 614400\n");
+  CHECK(lines_of(heaplab_run({"replay", small.path(), "first-fit"}).out)[0].ends_with("; heap 10.0 MiB"));
+  // --heap-size still decides when given.
+  CHECK(lines_of(heaplab_run({"replay", "--heap-size", "2M", big.path(), "first-fit"}).out)[0].ends_with(
+      "; heap 2.0 MiB"));
+}
+
 TEST_CASE("cli: map --html writes one self-contained page with every step of every allocator") {
   const TempFile trace("map-html.rep", "0\n3\n4\n1\na 0 40\na 1 8\nf 0\na 2 16\n");
   const TempFile page("map.html", "");
