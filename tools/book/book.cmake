@@ -52,3 +52,11 @@ add_test(NAME "docs: every glossary term is used by the book and points to its s
     COMMAND ${CMAKE_COMMAND} -DSOURCE=${PROJECT_SOURCE_DIR} -P ${PROJECT_SOURCE_DIR}/docs/check_glossary.cmake)
 set_tests_properties("docs: every glossary term is used by the book and points to its section"
     PROPERTIES LABELS docs TIMEOUT 60)
+
+# Every output a page quotes (a block opening with `$ heaplab ...`, or after
+# `<!-- output: PROGRAM ARGS -->`) is what the program prints today.
+add_test(NAME "book: every output a page quotes is what its program prints today"
+    COMMAND ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/check_outputs.py
+            --source ${PROJECT_SOURCE_DIR} --build ${PROJECT_BINARY_DIR})
+set_tests_properties("book: every output a page quotes is what its program prints today"
+    PROPERTIES LABELS docs TIMEOUT 300)

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Every output a page quotes is what the program prints today.
+
+    check_outputs.py --source ROOT --build BUILD [--suggest]
+
+A page quotes a program's output in a fenced block that says where it comes
+from, either on its first line, as a command typed at a prompt:
+
+    ```
+    $ heaplab map traces/tiny-holes.rep first-fit
+    line 5: a 0 40          [A 56]
+    ```
+
+or in an HTML comment (invisible in the HTML and on a code host) on the
+line before the block:
+
+    <!-- output: stage2_free_list/stage2_demo -->
+    ```
+    allocate(16), allocate(32), allocate(8):
+    ...
+    ```
+
+The command is run from the repository's root, its program found in the
+build folder (`heaplab` is `tools/heaplab`). Every line of the block must be
+a line the program printed, in the same order; a line `...` stands for
+lines left out. Before comparing, both sides drop what changes from run to
+run: addresses (0x...), a speed column ("0.42x") at the end of a line, and
+the sizes in a row of glibc or std::pmr, measured on the process's heap;
+runs of spaces count as one, and a table's rule of dashes is not compared.
+Exits 1 naming the first line that is not printed, 2 when a program cannot
+run. With --suggest, prints instead which unannotated blocks of the pages
+are lines of a demo's output (to annotate them).
+"""
+
+import argparse
+import glob
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+#: The comment that names a block's source.
+ANNOTATION = re.compile(r"^<!-- output: (.+) -->$")
+#: An address, which changes from run to run.
+ADDRESS = re.compile(r"0x[0-9a-f]+")
+#: A measured speed at the end of a line, and the column's heading and rule.
+SPEED = re.compile(r"(  +([0-9.]+x|speed vs glibc|-+))$")
+#: A row of the references, glibc and std::pmr, whose internal
+#: fragmentation (malloc_usable_size) depends on what the process did before.
+REFERENCE_ROW = re.compile(r"^\s*(glibc|pmr-pool)\s")
+#: A size as the lab prints it.
+BYTES = re.compile(r"\d+(\.\d+)? (B|KiB|MiB|GiB)")
+#: Programs named by their short name.
+SHORT_NAMES = {"heaplab": "tools/heaplab"}
+#: The demos, for --suggest.
+DEMOS = ["stage1_static_bump/stage1_demo", "stage2_free_list/stage2_demo", "stage3_fit_strategies/stage3_demo",
+         "stage4_coalescing/stage4_demo", "stage5_real_malloc/stage5_demo"]
+
+
+def stable(line):
+    """\\p line without what changes from run to run (addresses, a speed
+    column), with its runs of spaces as one (a table quoted before a later
+    chapter widened a column keeps its values), and empty for a table's rule."""
+    line = ADDRESS.sub("0x...", line.rstrip())
+    line = SPEED.sub("", line).rstrip()
+    if REFERENCE_ROW.match(line):
+        line = BYTES.sub("(measured)", line)
+    if set(line) <= {"-", " "}:
+        return ""
+    return re.sub(r" +", " ", line)
+
+
+def pages_of(root):
+    """The pages whose quotes are checked: every chapter page and docs page."""
+    return sorted(glob.glob(os.path.join(root, "stage[0-9]_*", "*.md"))) + \
+        sorted(glob.glob(os.path.join(root, "docs", "*.md")))
+
+
+def blocks_of(path):
+    """Every fenced block of \\p path: (line number, its source annotation or
+    None, its language, its lines)."""
+    with open(path, encoding="utf-8") as file:
+        lines = file.read().splitlines()
+    found, i = [], 0
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            annotation = ANNOTATION.match(lines[i - 1]) if i > 0 else None
+            end = i + 1
+            while end < len(lines) and not lines[end].startswith("```"):
+                end += 1
+            found.append((i + 1, annotation.group(1) if annotation else None, lines[i][3:].strip(), lines[i + 1:end]))
+            i = end + 1
+        else:
+            i += 1
+    return found
+
+
+class Runner:
+    """Runs the quoted commands, once each."""
+
+    def __init__(self, root, build):
+        self.root, self.build, self.outputs = root, build, {}
+
+    def output(self, command):
+        """The stable lines \\p command prints (standard output and error)."""
+        if command not in self.outputs:
+            words = shlex.split(command)
+            program = os.path.join(self.build, SHORT_NAMES.get(words[0], words[0]))
+            try:
+                done = subprocess.run([program, *words[1:]], cwd=self.root, capture_output=True, text=True,
+                                      timeout=300)
+            except (OSError, subprocess.SubprocessError) as error:
+                print(f"check_outputs: cannot run `{command}`: {error}", file=sys.stderr)
+                sys.exit(2)
+            self.outputs[command] = [stable(line) for line in (done.stdout + done.stderr).splitlines()]
+        return self.outputs[command]
+
+
+def first_missing(quoted, printed):
+    """The first line of \\p quoted that is not in \\p printed in order (None when all are)."""
+    at = 0
+    for line in quoted:
+        wanted = stable(line)
+        if not wanted or wanted == "...":
+            continue
+        try:
+            at = printed.index(wanted, at) + 1
+        except ValueError:
+            return line
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Check the outputs the pages quote.")
+    parser.add_argument("--source", required=True)
+    parser.add_argument("--build", required=True)
+    parser.add_argument("--suggest", action="store_true")
+    arguments = parser.parse_args()
+    runner = Runner(arguments.source, arguments.build)
+    checked = 0
+    for page in pages_of(arguments.source):
+        name = os.path.relpath(page, arguments.source)
+        for number, annotation, language, lines in blocks_of(page):
+            command, quoted = annotation, lines
+            if command is None and lines and lines[0].startswith("$ heaplab "):
+                command, quoted = lines[0][2:], lines[1:]
+            if arguments.suggest:
+                if command is None and language == "" and lines:
+                    for demo in DEMOS:
+                        if first_missing(lines, runner.output(demo)) is None:
+                            print(f"{name}:{number}: <!-- output: {demo} -->")
+                continue
+            if command is None or not quoted:
+                continue
+            missing = first_missing(quoted, runner.output(command))
+            if missing is not None:
+                print(f"{name}:{number}: `{command}` no longer prints, in this order, the line\n  {missing}")
+                return 1
+            checked += 1
+    if not arguments.suggest:
+        print(f"{checked} quoted outputs are what their programs print")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
