@@ -105,6 +105,29 @@ TEST_CASE("trace: blank lines, spaces, tabs and a missing last line end are acce
   CHECK(ops[1].line == 10);
 }
 
+TEST_CASE("trace: tolerance: the 2016 edition's header, weight first and heap size last, is recognised") {
+  // 0 or 1 first and more than 1 last: weight, ids, operations, heap size,
+  // and a heap size past 1 GiB (that edition counts 64-bit heaps) is kept
+  // at the largest the lab has.
+  const TraceResult result = parse("1\n2\n3\n38000000000\na 0 8\na 1 16\nf 0\n");
+  REQUIRE_MESSAGE(result.has_value(), format_error(result.error()));
+  CHECK(result.value().weight == 1);
+  CHECK(result.value().id_count == 2);
+  CHECK(result.value().ops.size() == 3);
+  CHECK(result.value().suggested_heap_size == kMaxTraceHeapSize);
+  const TraceResult small = parse("0\n1\n2\n20000\na 0 8\nf 0\n");
+  REQUIRE(small.has_value());
+  CHECK(small.value().weight == 0);
+  CHECK(small.value().suggested_heap_size == 20000);
+  // The classic layout is read as before: a weight of 1 last.
+  const TraceResult classic = parse("20000\n1\n2\n1\na 0 8\nf 0\n");
+  REQUIRE(classic.has_value());
+  CHECK(classic.value().suggested_heap_size == 20000);
+  CHECK(classic.value().weight == 1);
+  // Written back, it is the canonical layout, which parses to the same trace.
+  CHECK(written(result.value()).starts_with("1073741824\n2\n3\n1\n"));
+}
+
 TEST_CASE("trace: the largest size accepted is kMaxTraceSize") {
   CHECK(ops_of("0\n1\n2\n1\na 0 1073741824\nf 0\n").front().size == kMaxTraceSize);
   CHECK(ops_of("0\n1\n2\n1\na 0 0\nf 0\n").front().size == 0);
@@ -126,6 +149,9 @@ TEST_CASE("trace: malformed header") {
   CHECK(error_of("1073741825\n1\n0\n1\n") ==
         "t.rep:1: header: the suggested heap size 1073741825 is above the limit of 1073741824");
   CHECK(error_of("100\n1\n0\n1.5\n") == "t.rep:4: header: the weight must be a whole number, not '1.5'");
+  CHECK(error_of("99999999999999999999999\n1\n0\n1\n") ==
+        "t.rep:1: header: the suggested heap size 99999999999999999999999 is above the limit of 1073741824");
+  CHECK(error_of("100\n1\n0\n4294967296\n") == "t.rep:4: header: the weight 4294967296 is above the limit of 4294967295");
 }
 
 TEST_CASE("trace: malformed operation syntax") {

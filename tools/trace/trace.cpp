@@ -5,6 +5,7 @@
 #include <charconv>
 #include <fstream>
 #include <istream>
+#include <limits>
 #include <ostream>
 #include <system_error>
 
@@ -121,6 +122,14 @@ constexpr std::array<HeaderField, kTraceHeaderLines> kHeaderFields{{
 [[nodiscard]] std::string above_limit(const HeaderField& field, std::string_view value) {
   return "header: the " + std::string(field.name) + " " + shown(value) +
          " is above the limit of " + std::to_string(field.limit);
+}
+
+/// True when \p header is laid out as in the 2016 edition of the CS:APP
+/// traces: a weight of 0 or 1 first, the suggested heap size (more than 1
+/// byte) last. The classic layout has them the other way round; a suggested
+/// heap of 0 or 1 byte with a weight above 1 is no trace anyone writes.
+[[nodiscard]] bool is_2016_header(const std::array<std::size_t, kTraceHeaderLines>& header) noexcept {
+  return header[0] <= 1 && header[kTraceHeaderLines - 1] > 1;
 }
 
 /// Reads one header number from \p words, or says what is wrong with it.
@@ -263,22 +272,41 @@ TraceResult parse_trace(std::istream& in, std::string_view file_name) {
   LineReader reader(in);
   Words words;
 
+  // The first and last lines are read with no limit first: the 2016
+  // edition of the CS:APP traces puts the weight first and the suggested
+  // heap size last, and only both together say which layout a file has.
   std::array<std::size_t, kTraceHeaderLines> header{};
+  std::array<std::size_t, kTraceHeaderLines> header_line{};
   for (std::size_t i = 0; i < kTraceHeaderLines; ++i) {
-    const HeaderField& field = kHeaderFields[i];
+    HeaderField field = kHeaderFields[i];
+    if (i == 0 || i + 1 == kTraceHeaderLines) field.limit = std::numeric_limits<std::size_t>::max();
     if (!reader.next(words)) {
       return TraceError{file, reader.line() + 1,
                         "truncated: the file ends before the header's " + std::string(field.name)};
     }
     if (std::string what = read_header_field(words, field, header[i]); !what.empty()) {
-      return TraceError{file, reader.line(), std::move(what)};
+      // A number past any limit is told against the field's own.
+      return TraceError{file, reader.line(), read_header_field(words, kHeaderFields[i], header[i])};
     }
+    header_line[i] = reader.line();
   }
   Trace trace;
-  trace.suggested_heap_size = header[0];
+  if (is_2016_header(header)) {
+    // The suggested heap size is informative (and in that edition counts
+    // the bytes of a 64-bit heap): kept, but no larger than any heap here.
+    trace.weight = header[0];
+    trace.suggested_heap_size = std::min(header[3], kMaxTraceHeapSize);
+  } else {
+    for (const std::size_t i : {std::size_t{0}, kTraceHeaderLines - 1}) {
+      if (header[i] > kHeaderFields[i].limit) {
+        return TraceError{file, header_line[i], above_limit(kHeaderFields[i], std::to_string(header[i]))};
+      }
+    }
+    trace.suggested_heap_size = header[0];
+    trace.weight = header[3];
+  }
   trace.id_count = header[1];
   const std::size_t declared_ops = header[2];
-  trace.weight = header[3];
   // No reserve(declared_ops): a one-line file must not be able to make us
   // allocate for the 67 million operations its header may claim.
 

@@ -28,13 +28,17 @@
 ///
 /// ### Tolerance
 ///
-/// Public trace sets bend the format in four ways, and the parser accepts all
+/// Public trace sets bend the format in five ways, and the parser accepts all
 /// of them:
 /// - `f -1` is a free of a null pointer (a no-op for every allocator); it is
 ///   stored as a free of kNullId.
 /// - An id may be used again once its block is freed (`a 0 8`, `f 0`, `a 0 16`).
 /// - Lines may end in CRLF.
 /// - The number of operations in the header may be off by one either way.
+/// - The header may be laid out as in the 2016 edition of the CS:APP traces,
+///   weight first and suggested heap size last (`0|1`, ids, ops, heap): a
+///   first number of 0 or 1 with a last number above 1 is read that way,
+///   the heap size kept no larger than kMaxTraceHeapSize.
 ///
 /// ### Errors
 ///
