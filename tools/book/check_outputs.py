@@ -27,7 +27,20 @@ lines left out. Before comparing, both sides drop what changes from run to
 run: addresses (0x...), a speed column ("0.42x") at the end of a line, and
 the sizes in a row of glibc or std::pmr, measured on the process's heap;
 runs of spaces count as one, and a table's rule of dashes is not compared.
-Exits 1 naming the first line that is not printed, 2 when a program cannot
+A table of measures per allocator and trace, as `heaplab compare` gives
+them, says which measure it shows in a comment before it:
+
+    <!-- table: utilization -->          (or: visited)
+    | allocator | `random-sizes` | ...
+    |---|--:|...
+    | best-fit (ch. 3) | 35.1% | ...
+
+Its rows name allocators (a "(ch. N)" after the name is a reminder) and its
+columns traces; the checker runs `heaplab compare --csv` on them and
+requires every cell: utilization to one decimal, blocks visited per
+allocation to two, or "out of memory" (bold marks the best and is ignored).
+
+Exits 1 naming the first line or cell that differs, 2 when a program cannot
 run. With --suggest, prints instead which unannotated blocks of the pages
 are lines of a demo's output (to annotate them).
 """
@@ -42,6 +55,8 @@ import sys
 
 #: The comment that names a block's source.
 ANNOTATION = re.compile(r"^<!-- output: (.+) -->$")
+#: The comment that names a table's measure.
+TABLE_ANNOTATION = re.compile(r"^<!-- table: (utilization|visited) -->$")
 #: An address, which changes from run to run.
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 #: A measured speed at the end of a line, and the column's heading and rule.
@@ -104,6 +119,10 @@ class Runner:
 
     def output(self, command):
         """The stable lines \\p command prints (standard output and error)."""
+        return [stable(line) for line in self.raw_output(command)]
+
+    def raw_output(self, command):
+        """The lines \\p command prints (standard output and error), as they are."""
         if command not in self.outputs:
             words = shlex.split(command)
             program = os.path.join(self.build, SHORT_NAMES.get(words[0], words[0]))
@@ -113,8 +132,54 @@ class Runner:
             except (OSError, subprocess.SubprocessError) as error:
                 print(f"check_outputs: cannot run `{command}`: {error}", file=sys.stderr)
                 sys.exit(2)
-            self.outputs[command] = [stable(line) for line in (done.stdout + done.stderr).splitlines()]
+            self.outputs[command] = (done.stdout + done.stderr).splitlines()
         return self.outputs[command]
+
+
+def tables_of(path):
+    """Every annotated table of \p path: (line number, measure, rows of cells)."""
+    with open(path, encoding="utf-8") as file:
+        lines = file.read().splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        match = TABLE_ANNOTATION.match(line)
+        if not match:
+            continue
+        rows, j = [], i + 1
+        while j < len(lines) and lines[j].startswith("|"):
+            rows.append([cell.strip() for cell in lines[j].strip("|").split("|")])
+            j += 1
+        found.append((i + 2, match.group(1), rows))
+    return found
+
+
+def check_table(runner, measure, rows):
+    """The first cell of a table (see the file comment) that `heaplab compare`
+    does not give, as a sentence; None when every cell matches."""
+    header, body = rows[0], rows[2:]
+    traces = [cell.strip("`") for cell in header[1:]]
+    allocators = [re.sub(r" \(ch\. \d\)$", "", row[0]).strip("`") for row in body]
+    command = (f"heaplab compare --csv --repeat 1 --allocators {','.join(allocators)} " +
+               " ".join(f"traces/{trace}.rep" for trace in traces))
+    results = {}
+    for line in runner.raw_output(command)[1:]:
+        fields = line.split(",")
+        if len(fields) >= 11:
+            results[(os.path.basename(fields[0])[:-4], fields[1])] = fields
+    for allocator, row in zip(allocators, body):
+        for trace, cell in zip(traces, row[1:]):
+            fields = results.get((trace, allocator))
+            if fields is None:
+                return f"{allocator} on {trace}: heaplab compare printed no row"
+            if fields[2] != "completed":
+                printed = fields[2]
+            elif measure == "utilization":
+                printed = f"{100 * float(fields[6]):.1f}%"
+            else:
+                printed = f"{float(fields[10]):.2f}"
+            if cell.strip("*") != printed:
+                return f"{allocator} on {trace}: the table says {cell}, heaplab compare gives {printed}"
+    return None
 
 
 def first_missing(quoted, printed):
@@ -158,8 +223,16 @@ def main():
                 print(f"{name}:{number}: `{command}` no longer prints, in this order, the line\n  {missing}")
                 return 1
             checked += 1
+        if arguments.suggest:
+            continue
+        for number, measure, rows in tables_of(page):
+            wrong = check_table(runner, measure, rows)
+            if wrong is not None:
+                print(f"{name}:{number}: {wrong}")
+                return 1
+            checked += 1
     if not arguments.suggest:
-        print(f"{checked} quoted outputs are what their programs print")
+        print(f"{checked} quoted outputs and tables are what their programs print")
     return 0
 
 
