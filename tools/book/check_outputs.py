@@ -40,12 +40,19 @@ columns traces; the checker runs `heaplab compare --csv` on them and
 requires every cell: utilization to one decimal, blocks visited per
 allocation to two, or "out of memory" (bold marks the best and is ignored).
 
+A table with a trace per row (`<!-- table: by trace -->`) names its
+allocators in backticks in its heading, and its traces in backticks in the
+first cell of a row; a cell says "U%", "U%, H" or "U%, peak heap H" (the
+utilization, and the peak heap as the lab prints sizes), "out of memory"
+(optionally "at line N"), or "the same" (every allocator of the row alike).
+
 Exits 1 naming the first line or cell that differs, 2 when a program cannot
 run. With --suggest, prints instead which unannotated blocks of the pages
 are lines of a demo's output (to annotate them).
 """
 
 import argparse
+import csv
 import glob
 import os
 import re
@@ -56,7 +63,7 @@ import sys
 #: The comment that names a block's source.
 ANNOTATION = re.compile(r"^<!-- output: (.+) -->$")
 #: The comment that names a table's measure.
-TABLE_ANNOTATION = re.compile(r"^<!-- table: (utilization|visited) -->$")
+TABLE_ANNOTATION = re.compile(r"^<!-- table: (utilization|visited|by trace) -->$")
 #: An address, which changes from run to run.
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 #: A measured speed at the end of a line, and the column's heading and rule.
@@ -137,7 +144,7 @@ class Runner:
 
 
 def tables_of(path):
-    """Every annotated table of \p path: (line number, measure, rows of cells)."""
+    """Every annotated table of \\p path: (line number, measure, rows of cells)."""
     with open(path, encoding="utf-8") as file:
         lines = file.read().splitlines()
     found = []
@@ -153,30 +160,79 @@ def tables_of(path):
     return found
 
 
+def format_bytes(count):
+    """\\p count bytes as the lab prints sizes: "24 B", "151.0 KiB", "2.8 MiB"."""
+    value, unit = float(count), 0
+    units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    while value >= 1023.95 and unit + 1 < len(units):
+        value /= 1024.0
+        unit += 1
+    return f"{count} B" if unit == 0 else f"{value:.1f} {units[unit]}"
+
+
+def compare_rows(runner, allocators, traces):
+    """`heaplab compare --csv` of \\p allocators on \\p traces: (trace, allocator) -> its CSV row, by column name."""
+    command = (f"heaplab compare --csv --repeat 1 --allocators {','.join(allocators)} " +
+               " ".join(f"traces/{trace}.rep" for trace in traces))
+    rows = list(csv.DictReader(runner.raw_output(command)))
+    return {(os.path.basename(row["trace"])[:-len(".rep")], row["allocator"]): row for row in rows}
+
+
+def measured(fields, what):
+    """One measure of a compare row, as a table prints it."""
+    if fields["outcome"] != "completed":
+        return fields["outcome"]
+    if what == "utilization":
+        return f"{100 * float(fields['utilization']):.1f}%"
+    if what == "peak heap":
+        return format_bytes(int(fields["peak_heap_bytes"]))
+    return f"{float(fields['visited_per_allocation']):.2f}"
+
+
+def check_by_trace(runner, rows):
+    """The first cell of a by-trace table that `heaplab compare` does not give; None when all match."""
+    allocators = [re.search(r"`([a-z0-9-]+)`", cell).group(1) for cell in rows[0][1:]]
+    traces_of_row = [re.findall(r"`([a-z0-9-]+)`", row[0]) for row in rows[2:]]
+    results = compare_rows(runner, allocators, sorted({t for row in traces_of_row for t in row}))
+    for traces, row in zip(traces_of_row, rows[2:]):
+        for trace in traces:
+            cells = {}
+            for allocator, cell in zip(allocators, row[1:]):
+                fields = results.get((trace, allocator))
+                if fields is None:
+                    return f"{allocator} on {trace}: heaplab compare printed no row"
+                cells[allocator] = (measured(fields, "utilization"), measured(fields, "peak heap"))
+                if cell == "the same":
+                    continue
+                if cell.startswith("out of memory"):
+                    at = re.search(r"at line (\d+)", cell)
+                    if fields["outcome"] != "out of memory" or (at and not fields["reason"].startswith(f"line {at.group(1)}:")):
+                        return f"{allocator} on {trace}: the table says {cell}, heaplab compare: {fields['outcome']} {fields['reason']}"
+                    continue
+                parts = [part.strip() for part in cell.split(",")]
+                wanted = [measured(fields, "utilization")]
+                if len(parts) > 1:
+                    wanted.append(("peak heap " if parts[1].startswith("peak heap") else "") + measured(fields, "peak heap"))
+                if parts != wanted:
+                    return f"{allocator} on {trace}: the table says {cell}, heaplab compare gives {', '.join(wanted)}"
+            if all(cell == "the same" for cell in row[1:]) and len(set(cells.values())) != 1:
+                return f"{trace}: the table says every allocator does the same, heaplab compare gives {cells}"
+    return None
+
+
 def check_table(runner, measure, rows):
-    """The first cell of a table (see the file comment) that `heaplab compare`
-    does not give, as a sentence; None when every cell matches."""
+    """The first cell of a table of one measure per allocator and trace (see
+    the file comment) that `heaplab compare` does not give; None when all match."""
     header, body = rows[0], rows[2:]
     traces = [cell.strip("`") for cell in header[1:]]
     allocators = [re.sub(r" \(ch\. \d\)$", "", row[0]).strip("`") for row in body]
-    command = (f"heaplab compare --csv --repeat 1 --allocators {','.join(allocators)} " +
-               " ".join(f"traces/{trace}.rep" for trace in traces))
-    results = {}
-    for line in runner.raw_output(command)[1:]:
-        fields = line.split(",")
-        if len(fields) >= 11:
-            results[(os.path.basename(fields[0])[:-4], fields[1])] = fields
+    results = compare_rows(runner, allocators, traces)
     for allocator, row in zip(allocators, body):
         for trace, cell in zip(traces, row[1:]):
             fields = results.get((trace, allocator))
             if fields is None:
                 return f"{allocator} on {trace}: heaplab compare printed no row"
-            if fields[2] != "completed":
-                printed = fields[2]
-            elif measure == "utilization":
-                printed = f"{100 * float(fields[6]):.1f}%"
-            else:
-                printed = f"{float(fields[10]):.2f}"
+            printed = measured(fields, measure)
             if cell.strip("*") != printed:
                 return f"{allocator} on {trace}: the table says {cell}, heaplab compare gives {printed}"
     return None
@@ -226,7 +282,7 @@ def main():
         if arguments.suggest:
             continue
         for number, measure, rows in tables_of(page):
-            wrong = check_table(runner, measure, rows)
+            wrong = check_by_trace(runner, rows) if measure == "by trace" else check_table(runner, measure, rows)
             if wrong is not None:
                 print(f"{name}:{number}: {wrong}")
                 return 1
