@@ -11,10 +11,11 @@ exercise without one.
 """
 
 import argparse
-import glob
 import os
 import re
 import sys
+
+from pages import book_pages, prose
 
 #: An exercise's title in a chapter, and its mark if it has one.
 BOLD_TITLE = re.compile(r"^\*\*\d+\. [^*]+\*\*( \((★{1,3})\))?(?: |$)")
@@ -28,20 +29,16 @@ def main():
     parser = argparse.ArgumentParser(description="Check that every exercise carries its difficulty.")
     parser.add_argument("--source", required=True, help="the repository's root")
     root = parser.parse_args().source
-    pages = sorted(glob.glob(os.path.join(root, "stage[0-9]_*", "*.md")) + glob.glob(os.path.join(root, "docs", "*.md")))
     found, unmarked = 0, []
-    for page in pages:
-        fenced = False
+    for page in book_pages(root):
         with open(page, encoding="utf-8") as file:
-            for number, line in enumerate(file, 1):
-                if line.startswith("```"):
-                    fenced = not fenced
-                text = line.rstrip("\n")
-                match = None if fenced else BOLD_TITLE.match(text) or HEADING_TITLE.match(text)
-                if match:
-                    found += 1
-                    if not match.group(2):
-                        unmarked.append(f"{os.path.relpath(page, root)}:{number}: {line.strip()[:60]}")
+            lines = file.read().splitlines()
+        for number, line in prose(lines):
+            match = BOLD_TITLE.match(line) or HEADING_TITLE.match(line)
+            if match:
+                found += 1
+                if not match.group(2):
+                    unmarked.append(f"{os.path.relpath(page, root)}:{number}: {line.strip()[:60]}")
     for place in unmarked:
         print(f"{place}: no difficulty mark, (★), (★★) or (★★★), after the title")
     if found < FEWEST:

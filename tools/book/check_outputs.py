@@ -53,12 +53,13 @@ are lines of a demo's output (to annotate them).
 
 import argparse
 import csv
-import glob
 import os
 import re
 import shlex
 import subprocess
 import sys
+
+from pages import book_pages
 
 #: The comment that names a block's source.
 ANNOTATION = re.compile(r"^<!-- output: (.+) -->$")
@@ -91,12 +92,6 @@ def stable(line):
     if set(line) <= {"-", " "}:
         return ""
     return re.sub(r" +", " ", line)
-
-
-def pages_of(root):
-    """The pages whose quotes are checked: every chapter page and docs page."""
-    return sorted(glob.glob(os.path.join(root, "stage[0-9]_*", "*.md"))) + \
-        sorted(glob.glob(os.path.join(root, "docs", "*.md")))
 
 
 def blocks_of(path):
@@ -260,7 +255,7 @@ def main():
     arguments = parser.parse_args()
     runner = Runner(arguments.source, arguments.build)
     checked = 0
-    for page in pages_of(arguments.source):
+    for page in book_pages(arguments.source):
         name = os.path.relpath(page, arguments.source)
         for number, annotation, language, lines in blocks_of(page):
             command, quoted = annotation, lines

@@ -17,10 +17,11 @@ floor: reading code, running the demo and doing the exercises come on top.
 """
 
 import argparse
-import glob
 import os
 import re
 import sys
+
+from pages import chapter_pages, prose
 
 #: Words read a minute.
 WORDS_PER_MINUTE = 200
@@ -33,14 +34,9 @@ FOUND = re.compile(r"^\*Reading time: about (\d+) minutes \(see \\ref prerequisi
 def words(text):
     """The words of \\p text outside fenced code and \\snippet lines."""
     count = 0
-    fenced = False
-    for line in text.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-            continue
-        if fenced or line.startswith("\\snippet") or FOUND.match(line):
-            continue
-        count += len(re.findall(r"[A-Za-z0-9']+", line))
+    for _, line in prose(text.splitlines()):
+        if not line.startswith("\\snippet") and not FOUND.match(line):
+            count += len(re.findall(r"[A-Za-z0-9']+", line))
     return count
 
 
@@ -59,22 +55,17 @@ def with_line(text):
     return "\n".join([lines[0], "", LINE.format(minutes(body))] + lines[1:]) + "\n"
 
 
-def chapter_pages(root):
-    """Every chapter page: each stage folder's Markdown files."""
-    return sorted(glob.glob(os.path.join(root, "stage[0-9]_*", "*.md")))
-
-
 def main():
     parser = argparse.ArgumentParser(description="Write or check each chapter's reading time.")
     parser.add_argument("--source", required=True, help="the repository's root")
     parser.add_argument("--check", action="store_true", help="fail if a page's line is not what its words give")
     arguments = parser.parse_args()
-    pages = chapter_pages(arguments.source)
-    if not pages:
+    chapters = chapter_pages(arguments.source)
+    if not chapters:
         print(f"reading_time: no chapter pages under {arguments.source}", file=sys.stderr)
         return 2
     stale = []
-    for path in pages:
+    for path in chapters:
         with open(path, encoding="utf-8") as file:
             text = file.read()
         wanted = with_line(text)

@@ -25,6 +25,8 @@ import re
 import sys
 from dataclasses import dataclass
 
+from pages import book_pages, prose
+
 #: Where the book goes, from the repository's root.
 BOOK_DIR = os.path.join("docs", "book")
 #: A heading with its Doxygen anchor: "## Title {#id}".
@@ -70,19 +72,13 @@ def book_name(source):
 
 
 def find_pages(root):
-    """Every page of the book, in the order the HTML reads them."""
-    sources = ["README.md"]
-    for folder in sorted(os.listdir(root)):
-        if re.match(r"^stage\d_", folder) and os.path.isdir(os.path.join(root, folder)):
-            names = sorted(n for n in os.listdir(os.path.join(root, folder)) if n.endswith(".md"))
-            names.sort(key=lambda n: n != "README.md")
-            sources += [f"{folder}/{name}" for name in names]
-    sources += sorted(f"docs/{n}" for n in os.listdir(os.path.join(root, "docs")) if n.endswith(".md"))
-    pages = []
+    """Every page of the book: the README, the chapters, docs/."""
+    sources = ["README.md"] + [os.path.relpath(path, root) for path in book_pages(root)]
+    found = []
     for source in sources:
         with open(os.path.join(root, source), encoding="utf-8") as file:
-            pages.append(Page(source, book_name(source), file.read()))
-    return pages
+            found.append(Page(source, book_name(source), file.read()))
+    return found
 
 
 def anchors_of(pages):
@@ -90,24 +86,13 @@ def anchors_of(pages):
     anchors = {}
     for page in pages:
         first = True
-        for line in outside_code(page.text.splitlines()):
+        for _, line in prose(page.text.splitlines()):
             match = HEADING.match(line)
             if match:
                 anchors[match.group(3)] = (page.book, match.group(2), first)
             if line.strip():
                 first = False
     return anchors
-
-
-def outside_code(lines):
-    """The lines of \\p lines that are not inside a fenced code block."""
-    fenced = False
-    for line in lines:
-        if line.startswith("```"):
-            fenced = not fenced
-            continue
-        if not fenced:
-            yield line
 
 
 def joined_refs(text):
@@ -194,7 +179,7 @@ class Renderer:
     def contents(self, page):
         """The page's table of contents, for `[TOC]`: its sections, as links."""
         items = []
-        for line in outside_code(page.text.splitlines()):
+        for _, line in prose(page.text.splitlines()):
             match = HEADING.match(line)
             if match and len(match.group(1)) in (2, 3):
                 items.append("  " * (len(match.group(1)) - 2) + f"- [{match.group(2)}](#{match.group(3)})")
