@@ -589,6 +589,29 @@ TEST_CASE_TEMPLATE_DEFINE("catalogue: realloc of an interior pointer is reported
   scene.check_heap_intact();
 }
 
+TEST_CASE_TEMPLATE_DEFINE("catalogue: a bad pointer is reported even when realloc asks for a size no heap serves",
+                          F, realloc_bad_pointer_huge_size) {
+  // The pointer is the caller's mistake whatever size comes with it, so it is
+  // checked first: rejecting the size alone would hide the misuse.
+  Scene<F> scene;
+  auto& heap = scene.heap();
+  std::byte* const victim = scene.block_between_neighbours();
+  scene.forget(victim);
+  heap.deallocate(victim);
+  int on_the_stack = 0;
+  const HeapStats before = heap.stats();
+  CHECK(heap.reallocate(victim, kSizeMax) == nullptr);
+  CHECK(heap.reallocate(&on_the_stack, kSizeMax) == nullptr);
+  heaplab::testing::check_same_stats(before, heap.stats());
+  const std::vector<MisuseReport> reports = scene.reports();
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0].kind == Misuse::double_free);
+  CHECK(reports[0].pointer == victim);
+  CHECK(reports[1].kind == Misuse::foreign_pointer);
+  CHECK(reports[1].pointer == &on_the_stack);
+  scene.check_heap_intact();
+}
+
 // ---- malloc_usable_size() ------------------------------------------------------
 
 TEST_CASE_TEMPLATE_DEFINE("catalogue: usable_size covers the request and every usable byte keeps its value", F,
@@ -742,6 +765,7 @@ TEST_CASE_TEMPLATE_DEFINE("catalogue: free of an interior pointer into a mapped 
   TEST_CASE_TEMPLATE_APPLY(realloc_freed_pointer, Reallocating);                        \
   TEST_CASE_TEMPLATE_APPLY(realloc_stack_pointer, Reallocating);                        \
   TEST_CASE_TEMPLATE_APPLY(realloc_interior_pointer, Reallocating);                     \
+  TEST_CASE_TEMPLATE_APPLY(realloc_bad_pointer_huge_size, Reallocating);                \
   TEST_CASE_TEMPLATE_APPLY(usable_size_live, Reallocating);                             \
   TEST_CASE_TEMPLATE_APPLY(usable_size_null, Reallocating);                             \
   TEST_CASE_TEMPLATE_APPLY(usable_size_freed_pointer, Reallocating);                    \

@@ -149,12 +149,13 @@ void TaggedFirstFit::deallocate(void* p) noexcept {
 
 void* TaggedFirstFit::reallocate(void* p, std::size_t size) noexcept {
   if (p == nullptr) return allocate(size);
+  // The pointer is checked before the size, so misuse is reported whatever is asked.
+  std::size_t block = 0;
+  if (!live_block(p, "TaggedFirstFit::reallocate", block)) return nullptr;
   if (size > kMaxRequest) {
     ++stats_.rejected;
     return nullptr;
   }
-  std::size_t block = 0;
-  if (!live_block(p, "TaggedFirstFit::reallocate", block)) return nullptr;
   const std::size_t old_size = size_at(block);
   const std::size_t keep = kHeaderBytes + round_up_16(std::max<std::size_t>(size, 1));
   if (keep <= old_size) {  // fits where it is: give the tail back
