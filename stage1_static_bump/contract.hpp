@@ -126,11 +126,23 @@ enum class BlockState {
 };
 
 /// One step of a block walk: a contiguous stretch of one region.
+///
+/// The last three fields say how the block's bytes divide, for pictures
+/// such as `heaplab map --html`; an allocator that keeps no bookkeeping in
+/// its blocks (chapter 1's bump) leaves them 0:
+///
+///     offset                                                 offset + size
+///     | header |  links (free)  |   payload or free bytes   |   footer   |
+///     |<------>|<-------------->|                           |<---------->|
+///       header      links                                      footer
 struct BlockView {
   std::size_t region = 0;         ///< Which region (chunk) of the allocator; 0 for single-region heaps.
   std::size_t offset = 0;         ///< Byte offset of the block from its region's start.
   std::size_t size = 0;           ///< Size of the block in bytes.
   BlockState state = BlockState::free;  ///< Allocated or free.
+  std::size_t header = 0;         ///< Bookkeeping bytes at the block's start, in front of its payload.
+  std::size_t footer = 0;         ///< Bookkeeping bytes at its end: a boundary tag (chapter 4).
+  std::size_t links = 0;          ///< Free block: bytes after the header holding its free-list links.
 };
 
 namespace detail {

@@ -168,6 +168,19 @@ inline constexpr std::size_t kFreeLinkBytes = 2 * sizeof(void*);
 /// chapter 4 keeps a free block's footer there.
 inline constexpr std::size_t kFreeFooterBytes = sizeof(std::size_t);
 
+/// Bytes of free-list links a free block on a list of type \p FreeBlocks
+/// holds just after its header: the list's `kLinkBytes`, or 0 for a list
+/// that does not say (a block walk then shows no links). Pictures only:
+/// no operation depends on it.
+template <class FreeBlocks>
+[[nodiscard]] constexpr std::size_t link_bytes_of() noexcept {
+  if constexpr (requires { FreeBlocks::kLinkBytes; }) {
+    return FreeBlocks::kLinkBytes;
+  } else {
+    return 0;
+  }
+}
+
 /// Poisons the bytes of \p header's free block that no metadata uses
 /// (tracking.hpp), so that a program that still reads or writes the block
 /// after freeing it is reported:

@@ -64,6 +64,9 @@ inline void write_free_link(BlockHeader& block, BlockHeader* next) noexcept {
 /// The free blocks of a BlockHeap, linked LIFO through their payloads.
 class ExplicitFreeList {
  public:
+  /// Bytes of links a free block holds: one FreeLink.
+  static constexpr std::size_t kLinkBytes = sizeof(FreeLink);
+
   /// Links the free block \p block in at the head.
   void insert(BlockHeader& block) noexcept {
     write_free_link(block, head_);

@@ -208,12 +208,19 @@ class FreeListAllocator {
   [[nodiscard]] bool owns(const void* p) const noexcept { return heap_.contains(p); }
 
   /// Calls \p visit with every block, in address order: whole blocks,
-  /// header included, as allocated or free.
+  /// header included, as allocated or free, with the bytes of its header
+  /// and, when free, of its links.
   template <class Visitor>
   void for_each_block(Visitor&& visit) const {
     heap_.for_each_header([&](BlockHeader& header) {
-      visit(BlockView{0, heap_.offset_of(&header), block_size(header),
-                      is_allocated(header) ? BlockState::allocated : BlockState::free});
+      const bool allocated = is_allocated(header);
+      visit(BlockView{.region = 0,
+                      .offset = heap_.offset_of(&header),
+                      .size = block_size(header),
+                      .state = allocated ? BlockState::allocated : BlockState::free,
+                      .header = kHeaderSize,
+                      .footer = 0,
+                      .links = allocated ? 0 : link_bytes_of<FreeBlocks>()});
     });
   }
 

@@ -27,6 +27,9 @@ namespace heaplab {
 /// The free blocks of a BlockHeap, found by walking every block.
 class ImplicitFreeList {
  public:
+  /// Bytes of links a free block holds: none.
+  static constexpr std::size_t kLinkBytes = 0;
+
   /// Nothing to link: the cleared allocated bit is all the list there is.
   /// Only the tally changes.
   void insert(BlockHeader& block) noexcept { tally_.add(block); }

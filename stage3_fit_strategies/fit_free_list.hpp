@@ -70,6 +70,9 @@ struct SplitToFit {
 template <PlacementPolicy<ExplicitFreeList> Policy, class Splitter = SplitToFit>
 class FitFreeList {
  public:
+  /// Bytes of links a free block holds: those of the explicit list.
+  static constexpr std::size_t kLinkBytes = ExplicitFreeList::kLinkBytes;
+
   /// Puts the free block \p block on the list.
   void insert(BlockHeader& block) noexcept { list_.insert(block); }
 

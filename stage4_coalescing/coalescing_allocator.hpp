@@ -155,12 +155,20 @@ class CoalescingAllocator {
   /// True when \p p points into a block (allocated or free) of this heap.
   [[nodiscard]] bool owns(const void* p) const noexcept { return heap_.holds(p); }
   /// Calls \p visit with every block in address order (the prologue, which
-  /// nobody can use, left out).
+  /// nobody can use, left out), with the bytes of its header, its footer
+  /// (an allocated block keeps one unless Tags elides it) and, when free,
+  /// its links.
   template <class Visitor>
   void for_each_block(Visitor&& visit) const {
     heap_.for_each_header([&](BlockHeader& block) {
-      visit(BlockView{0, heap_.blocks().offset_of(&block), block_size(block),
-                      is_allocated(block) ? BlockState::allocated : BlockState::free});
+      const bool allocated = is_allocated(block);
+      visit(BlockView{.region = 0,
+                      .offset = heap_.blocks().offset_of(&block),
+                      .size = block_size(block),
+                      .state = allocated ? BlockState::allocated : BlockState::free,
+                      .header = kHeaderSize,
+                      .footer = allocated ? Tags::kAllocatedFooterBytes : kFooterSize,
+                      .links = allocated ? 0 : link_bytes_of<FreeBlocks>()});
     });
   }
 

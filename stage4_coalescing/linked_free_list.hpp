@@ -36,6 +36,9 @@ namespace heaplab {
 /// Free blocks linked both ways through their payloads, LIFO.
 class LinkedFreeList {
  public:
+  /// Bytes of links a free block holds: next and prev.
+  static constexpr std::size_t kLinkBytes = 2 * sizeof(BlockHeader*);
+
   // [insert_remove]
   /// Puts the free block \p block at the head of the list.
   void insert(BlockHeader& block) noexcept { link_after(nullptr, block); }
@@ -119,6 +122,7 @@ class LinkedFreeList {
     BlockHeader* prev;  ///< The block before on the list, or null at the head.
   };
   static_assert(sizeof(Links) <= kFreeLinkBytes, "a free block's links stay accessible (poison_free_payload)");
+  static_assert(sizeof(Links) == kLinkBytes, "kLinkBytes tells the block walk where the links end");
 
   [[nodiscard]] static Links& links_of(BlockHeader& block) noexcept {
     return *std::launder(reinterpret_cast<Links*>(payload_of(&block)));

@@ -107,7 +107,12 @@ class LargeBlocks {
     inner_.for_each_block(visit);
     std::size_t region = MallocStats(inner_.stats()).regions;
     for (const MappedBlock* block = mapped_; block != nullptr; block = block->next) {
-      visit(BlockView{region++, 0, block->mapping.size(), BlockState::allocated});
+      const auto header = static_cast<std::size_t>(payload_of(block->header) - block->mapping.data());
+      visit(BlockView{.region = region++,
+                      .offset = 0,
+                      .size = block->mapping.size(),
+                      .state = BlockState::allocated,
+                      .header = header});  // the record, the gap and the header: all in front of the payload
     }
   }
 

@@ -107,7 +107,10 @@ class QuickCache {
   void for_each_block(Visitor&& visit) const {
     const BlockHeap& blocks = heap().blocks();
     inner_.for_each_block([&](BlockView view) {
-      if (is_quick(*header_at(blocks.begin() + view.offset))) view.state = BlockState::free;
+      if (is_quick(*header_at(blocks.begin() + view.offset))) {
+        view.state = BlockState::free;
+        view.links = QuickLists::kLinkBytes;
+      }
       visit(view);
     });
   }

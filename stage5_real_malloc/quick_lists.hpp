@@ -69,6 +69,8 @@ class QuickLists {
  public:
   /// Blocks below this size have a quick list.
   static constexpr std::size_t kLimit = 256;
+  /// Bytes of links a parked block holds: one pointer to the next.
+  static constexpr std::size_t kLinkBytes = sizeof(BlockHeader*);
   /// The most blocks a list holds; more go down the normal free path.
   static constexpr std::size_t kCap = 7;
   /// One list per block size: 40, 48, ..., 248.
@@ -204,6 +206,7 @@ class QuickLists {
     BlockHeader* next;  ///< The next block of the same size, or null.
   };
   static_assert(sizeof(Link) <= kFreeLinkBytes, "a parked block's link stays accessible (poison_free_payload)");
+  static_assert(sizeof(Link) == kLinkBytes, "kLinkBytes tells the block walk where the link ends");
   /// One list: its head and how many blocks it holds.
   struct List {
     BlockHeader* head = nullptr;  ///< The most recently pushed block, or null.

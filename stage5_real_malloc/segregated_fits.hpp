@@ -84,6 +84,8 @@ static_assert(SizeClasses::of(SizeClasses::smallest_block(SizeClasses::kCount - 
 template <class Policy, class Classes = SizeClasses>
 class SegregatedLists {
  public:
+  /// Bytes of links a free block holds: those of a chapter-4 list.
+  static constexpr std::size_t kLinkBytes = LinkedFreeList::kLinkBytes;
   /// The size classes (for diagrams and tools).
   using classes_type = Classes;
   /// How many lists there are: one per size class.

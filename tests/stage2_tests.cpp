@@ -287,6 +287,17 @@ TEST_CASE_TEMPLATE("the block walk reports whole blocks with their headers in ad
   CHECK(heap.stats().used == 200);
 }
 
+TEST_CASE_TEMPLATE("the block walk tells each block's header and links apart, as they lie in memory", A,
+                   heaplab::ExplicitListAllocator, heaplab::ImplicitListAllocator) {
+  RegionHeap<A> t;
+  heaplab::testing::exercise_walk_layout(t.heap, t.heap.heap().begin());
+  const std::vector<BlockView> views = walk(t.heap);
+  const auto free_view = std::ranges::find(views, BlockState::free, &BlockView::state);
+  REQUIRE(free_view != views.end());
+  CHECK(free_view->header == kHeaderSize);
+  CHECK(free_view->links == (std::is_same_v<A, heaplab::ExplicitListAllocator> ? sizeof(void*) : 0));
+}
+
 // ---- Reuse -----------------------------------------------------------------
 
 TEST_CASE("explicit list: the block freed last that fits is the one reused (LIFO)") {

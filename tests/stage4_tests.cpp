@@ -618,6 +618,22 @@ TEST_CASE("next fit: the rover survives a merge that takes its block off the lis
 
 // ---- Footer elision ------------------------------------------------------------
 
+TEST_CASE_TEMPLATE("the block walk tells each block's header, footer and links apart, as they lie in memory", A,
+                   HEAPLAB_ALL_CONFIGS) {
+  RegionHeap<A> t;
+  exercise_walk_layout(t.heap, t.heap.heap().blocks().begin());
+  for (const BlockView& view : walk(t.heap)) {
+    CHECK(view.header == kHeaderSize);
+    if (view.state == BlockState::free) {
+      CHECK(view.footer == kFooterSize);
+      CHECK(view.links == 2 * sizeof(void*));
+    } else {
+      CHECK(view.footer == (kElidedOf<A> ? 0 : kFooterSize));
+      CHECK(view.links == 0);
+    }
+  }
+}
+
 TEST_CASE("footer elision: an allocated block holds 8 bytes more than with footers everywhere") {
   RegionHeap<CoalescingFirstFit> everywhere;
   RegionHeap<ElidedFirstFit> elided;

@@ -57,6 +57,17 @@ std::size_t free_in_walk(const QuickFitRegion& heap) {
 
 }  // namespace
 
+TEST_CASE("stage5: quick fit: the block walk shows a parked block's link where it lies") {
+  QuickHeap h;
+  heaplab::testing::exercise_walk_layout(h.heap, h.heap.heap().blocks().begin());
+  std::size_t parked = 0;
+  for (const BlockView& view : walk(h.heap)) {
+    if (view.state == BlockState::free && view.links == QuickLists::kLinkBytes) ++parked;
+  }
+  CHECK(parked == h.heap.stats().quick_blocks);
+  CHECK(parked > 0);
+}
+
 TEST_CASE("stage5: quick fit: a freed small block is parked and comes back for the same size") {
   QuickHeap h;
   void* const a = h.heap.allocate(kSmall);

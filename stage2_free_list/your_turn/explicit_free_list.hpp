@@ -48,6 +48,9 @@ namespace heaplab::yours {
 /// heaplab::ExplicitFreeList stands in the course's allocator.
 class ExplicitFreeList {
  public:
+  /// Bytes of links a free block holds: one FreeLink (given; pictures only).
+  static constexpr std::size_t kLinkBytes = sizeof(FreeLink);
+
   /// Puts the free block \p block (just marked free by deallocate(), or a
   /// filler the heap carved) on the list, at the head: the block freed
   /// last is found first.

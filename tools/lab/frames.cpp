@@ -57,7 +57,9 @@ std::string frame_json(const TraceOp& op, std::size_t live_bytes, std::span<cons
     if (i != 0) json += ',';
     json += '[' + std::to_string(block.view.region) + ',' + std::to_string(block.view.offset) + ',' +
             std::to_string(block.view.size) + ',' + (block.view.state == BlockState::allocated ? '1' : '0') + ',' +
-            std::to_string(block.id) + ',' + std::to_string(block.requested) + ']';
+            std::to_string(block.id) + ',' + std::to_string(block.requested) + ',' +
+            std::to_string(block.view.header) + ',' + std::to_string(block.view.footer) + ',' +
+            std::to_string(block.view.links) + ']';
   }
   return json + "]}";
 }

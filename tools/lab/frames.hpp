@@ -6,10 +6,11 @@
 /// operation, writes one line of JSON: the operation, the live bytes the
 /// trace holds, and every block of the allocator's block walk:
 ///
-///     {"op":"a 1 48","line":6,"live":88,"blocks":[[0,0,56,1,0,40],[0,56,64,1,1,48]]}
+///     {"op":"a 1 48","line":6,"live":88,"blocks":[[0,0,56,1,0,40,16,0,0],[0,56,64,0,-1,0,16,0,8]]}
 ///
 /// A block is [region, offset, size, allocated (1) or free (0), the trace id
-/// it serves (-1 when not known), the bytes that id asked for]. The walk
+/// it serves (-1 when not known), the bytes that id asked for, its header,
+/// footer and link bytes (BlockView)]. The walk
 /// says nothing of which request a block serves; within one region blocks
 /// come in address order, so on a one-region heap whose walk shows as many
 /// allocated blocks as the trace holds live, the k-th allocated block is

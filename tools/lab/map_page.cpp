@@ -27,9 +27,11 @@ constexpr std::string_view kHead = R"html(<!DOCTYPE html>
   svg.blocks g.block { cursor: pointer; }
   svg.blocks g.selected rect { stroke: #d60; stroke-width: 2; }
   .asked { fill: #2f5f9e; }
-  .overhead { fill: #9db7dc; }
-  .unknown { fill: #5b83bd; }
+  .padding { fill: #9db7dc; }
+  .body { fill: #5b83bd; }
   .free { fill: #d7d7d7; }
+  .tag { fill: #4a4a4a; }
+  .links { fill: #e39b3a; }
   svg.chart { width: 320px; height: 64px; border: 1px solid #ddd; background: #fff; }
   svg.chart polyline { fill: none; stroke-width: 1.5; }
   svg.chart .heap-line { stroke: #9db7dc; }
@@ -47,9 +49,11 @@ constexpr std::string_view kHead = R"html(<!DOCTYPE html>
   <input id="slider" type="range" min="0" max="0" value="0">
   <span id="step"></span> <span id="op"></span>
 </div>
-<p class="legend">Blocks to scale, in address order:<span class="asked" style="background:#2f5f9e"></span>bytes asked for
-<span style="background:#9db7dc"></span>header, footer, rounding and padding
+<p class="legend">Blocks to scale, in address order:<span style="background:#4a4a4a"></span>header or footer
+<span style="background:#2f5f9e"></span>bytes asked for
+<span style="background:#9db7dc"></span>rounding and padding
 <span style="background:#5b83bd"></span>allocated (request not known)
+<span style="background:#e39b3a"></span>free-list links
 <span style="background:#d7d7d7"></span>free. Hover over a block for its fields; click to keep them below.</p>
 <div id="heaps"></div>
 <div id="details">Click a block to see its fields here.</div>
@@ -105,13 +109,37 @@ constexpr std::string_view kTail = R"html(</script>
     heap.width = Math.max(at - 32, 1);
   }
 
+  // The parts of block b, in address order, as [part, bytes]: header,
+  // then the links and free bytes of a free block, or the bytes asked for
+  // and the rounding and padding after them (or the whole payload when the
+  // request is not known), then the footer. Their bytes add up to the block.
+  function parts(b) {
+    const [size, allocated, id, requested, header, footer, links] = [b[2], b[3] === 1, b[4], b[5], b[6], b[7], b[8]];
+    const inside = size - header - footer;
+    const list = [["header", header]];
+    if (!allocated) {
+      list.push(["links", links], ["free", inside - links]);
+    } else if (id >= 0) {
+      list.push(["asked", requested], ["padding", inside - requested]);
+    } else {
+      list.push(["body", inside]);
+    }
+    list.push(["footer", footer]);
+    return list.filter(function (part) { return part[1] > 0; });
+  }
+
   function describe(heap, b) {
     const state = b[3] === 1 ? "allocated" : "free";
     let text = heap.name + ": block at " + hex(b[1]) + (b[0] > 0 ? " of region " + b[0] : "") + ", " +
                b[2] + " bytes, " + state;
+    const said = [];
+    if (b[6] > 0) said.push(b[6] + "-byte header");
+    if (b[3] === 0 && b[8] > 0) said.push(b[8] + " bytes of free-list links");
+    if (b[7] > 0) said.push(b[7] + "-byte footer");
+    if (said.length > 0) text += "\n" + said.join(", ");
     if (b[3] === 1 && b[4] >= 0) {
-      text += "\nserves id " + b[4] + ": " + b[5] + " bytes asked for, " + (b[2] - b[5]) +
-              " of header, footer, rounding and padding";
+      text += "\nserves id " + b[4] + ": " + b[5] + " bytes asked for, " + (b[2] - b[6] - b[7] - b[5]) +
+              " of rounding and padding";
     } else if (b[3] === 1) {
       text += "\nthe request it serves is not known (see frames.hpp)";
     }
@@ -122,18 +150,14 @@ constexpr std::string_view kTail = R"html(</script>
     const svg = heap.view.blocks;
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     for (const b of frame.blocks) {
-      const x = (heap.regionStart[b[0]] + b[1]) * scale;
-      const w = Math.max(b[2] * scale, 0.5);
+      let x = (heap.regionStart[b[0]] + b[1]) * scale;
       const g = element("g", { "class": "block", "data-state": b[3] === 1 ? "A" : "F", "data-size": b[2],
                                "data-offset": b[1], "data-region": b[0], "data-id": b[4] }, svg);
-      if (b[3] === 0) {
-        element("rect", { x: x, y: 4, width: w, height: 38, "class": "free" }, g);
-      } else if (b[4] >= 0) {
-        const asked = Math.min(b[5], b[2]) * scale;
-        element("rect", { x: x, y: 4, width: w, height: 38, "class": "overhead" }, g);
-        element("rect", { x: x, y: 4, width: asked, height: 38, "class": "asked" }, g);
-      } else {
-        element("rect", { x: x, y: 4, width: w, height: 38, "class": "unknown" }, g);
+      for (const [part, bytes] of parts(b)) {
+        const w = Math.max(bytes * scale, 0.5);
+        element("rect", { x: x, y: 4, width: w, height: 38, "class": part === "header" || part === "footer" ? "tag" : part,
+                          "data-part": part, "data-bytes": bytes }, g);
+        x += bytes * scale;
       }
       element("title", {}, g).textContent = describe(heap, b);
       g.addEventListener("click", function () {

@@ -374,11 +374,13 @@ TEST_CASE("cli: map --html writes one self-contained page with every step of eve
   CHECK(html.find("https:") == std::string::npos);
   // The data: both heaps, each step's operation and blocks, first fit's
   // last step as `map` draws it ([A 32][F 24][A 24]), each block with the
-  // id it serves and the bytes asked for.
+  // id it serves, the bytes asked for, its 16-byte header, no footer, and
+  // the 8-byte link of the free block.
   CHECK(html.find("{\"name\":\"first-fit\",\"stopped\":\"\",\"frames\":[") != std::string::npos);
   CHECK(html.find("{\"name\":\"bump\",") != std::string::npos);
   CHECK(html.find("{\"op\":\"a 2 16\",\"line\":8,\"live\":24,"
-                  "\"blocks\":[[0,0,32,1,2,16],[0,32,24,0,-1,0],[0,56,24,1,1,8]]}") != std::string::npos);
+                  "\"blocks\":[[0,0,32,1,2,16,16,0,0],[0,32,24,0,-1,0,16,0,8],[0,56,24,1,1,8,16,0,0]]}") !=
+        std::string::npos);
 
   SUBCASE("a heap that runs out says where it stopped, and the command exits with 1") {
     std::string text = "0\n64\n64\n1\n";

@@ -371,9 +371,11 @@ TEST_CASE("lab: a heap too small for the trace runs out of memory, reported, not
 TEST_CASE("lab: a frame names each allocated block's request when the walk allows it") {
   using heaplab::BlockState;
   std::array<std::byte, 64> memory{};
-  const std::array<heaplab::BlockView, 3> one_region = {{{0, 0, 16, BlockState::allocated},
-                                                          {0, 16, 16, BlockState::free},
-                                                          {0, 32, 32, BlockState::allocated}}};
+  // Blocks with an 8-byte header; the free one holds 8 bytes of links, the
+  // last one an 8-byte footer.
+  const std::array<heaplab::BlockView, 3> one_region = {{{0, 0, 16, BlockState::allocated, 8, 0, 0},
+                                                          {0, 16, 16, BlockState::free, 8, 0, 8},
+                                                          {0, 32, 32, BlockState::allocated, 8, 8, 0}}};
   // Live blocks in any order: matched by address to the allocated blocks.
   const std::vector<heaplab::LiveRequest> live = {{&memory[40], 7, 20}, {&memory[8], 3, 5}};
   const std::vector<heaplab::FrameBlock> frame = heaplab::match_requests(one_region, live);
@@ -385,7 +387,8 @@ TEST_CASE("lab: a frame names each allocated block's request when the walk allow
   CHECK(frame[2].requested == 20);
   const heaplab::TraceOp op{heaplab::OpKind::allocate, 7, 20, 9};
   CHECK(heaplab::frame_json(op, 25, frame) ==
-        R"({"op":"a 7 20","line":9,"live":25,"blocks":[[0,0,16,1,3,5],[0,16,16,0,-1,0],[0,32,32,1,7,20]]})");
+        R"({"op":"a 7 20","line":9,"live":25,"blocks":[[0,0,16,1,3,5,8,0,0],[0,16,16,0,-1,0,8,0,8],)"
+        R"([0,32,32,1,7,20,8,8,0]]})");
 
   SUBCASE("with several regions, or more allocated blocks than live ones, the requests are not known") {
     std::array<heaplab::BlockView, 3> two_regions = one_region;

@@ -63,7 +63,11 @@ class TaggedFirstFit {
   void for_each_block(Visitor&& visit) const {
     for (std::size_t at = 0; at < region_.size(); at += size_at(at)) {
       if (size_at(at) == 0) return;  // a broken header: check() says so
-      visit(BlockView{0, at, size_at(at), is_free_at(at) ? BlockState::free : BlockState::allocated});
+      visit(BlockView{.region = 0,
+                      .offset = at,
+                      .size = size_at(at),
+                      .state = is_free_at(at) ? BlockState::free : BlockState::allocated,
+                      .header = kHeaderBytes});
     }
   }
 
