@@ -118,6 +118,9 @@ class LargeBlocks {
 
   /// The heap behind (for diagrams and tests).
   [[nodiscard]] const Inner& inner() const noexcept { return inner_; }
+  /// Bytes a mapping holds in front of a payload of the default alignment:
+  /// the record, then the header (the overhead the pages quote).
+  [[nodiscard]] static constexpr std::size_t front_bytes() noexcept { return kFrontBytes; }
 
  private:
   /// The record at the start of every mapping (see the diagram above).

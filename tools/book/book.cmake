@@ -60,3 +60,29 @@ add_test(NAME "book: every output a page quotes is what its program prints today
             --source ${PROJECT_SOURCE_DIR} --build ${PROJECT_BINARY_DIR})
 set_tests_properties("book: every output a page quotes is what its program prints today"
     PROPERTIES LABELS docs TIMEOUT 300)
+
+# Every number a page states in a sentence (42 bytes, 10 MiB, 88.2%) is
+# printed by a program the page names, a constant of the code
+# (book_constants), or listed in tools/book/prose_numbers.txt with why.
+add_test(NAME "book: every number a page states in its prose is checked or listed with why"
+    COMMAND ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/check_prose_numbers.py
+            --source ${PROJECT_SOURCE_DIR} --build ${PROJECT_BINARY_DIR})
+set_tests_properties("book: every number a page states in its prose is checked or listed with why"
+    PROPERTIES LABELS docs TIMEOUT 300)
+
+# A number no program prints and nobody listed is one line and status 1; a
+# listed one whose arithmetic no longer holds too.
+set(drifted_book ${CMAKE_CURRENT_BINARY_DIR}/book_with_a_drifted_number)
+file(MAKE_DIRECTORY ${drifted_book}/stage1_drift ${drifted_book}/docs ${drifted_book}/tools/book)
+file(WRITE ${drifted_book}/stage1_drift/README.md
+     "# A page {#a_page}\n\nThe heap is 123 KiB.\n\nA block is 48 bytes.\n")
+file(WRITE ${drifted_book}/tools/book/prose_numbers.txt "stage1_drift/README.md | 48 bytes | arithmetic: 16 + 24\n")
+set(prose_numbers ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/check_prose_numbers.py
+    --source ${drifted_book} --build ${PROJECT_BINARY_DIR} --list)
+list(JOIN prose_numbers "$<SEMICOLON>" prose_numbers_list)
+add_test(NAME "book: a number in prose that nothing prints, or whose arithmetic fails, is named"
+    COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${prose_numbers_list}" -DEXIT=1
+            "-DMATCHES=stage1_drift/README.md:3: 123 KiB: The heap is 123 KiB.;stage1_drift/README.md:5: 48 bytes: listed, but 16 \\+ 24 gives 40"
+            -P ${PROJECT_SOURCE_DIR}/tools/grade/expect_grade.cmake)
+set_tests_properties("book: a number in prose that nothing prints, or whose arithmetic fails, is named"
+    PROPERTIES LABELS docs TIMEOUT 60)

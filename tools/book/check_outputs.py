@@ -20,8 +20,8 @@ line before the block:
     ...
     ```
 
-The command is run from the repository's root, its program found in the
-build folder (`heaplab` is `tools/heaplab`). Every line of the block must be
+The command is run in a scratch folder where `traces/` is the
+repository's, its program found in the build folder (`heaplab` is `tools/heaplab`). Every line of the block must be
 a line the program printed, in the same order; a line `...` stands for
 lines left out. Before comparing, both sides drop what changes from run to
 run: addresses (0x...), a speed column ("0.42x") at the end of a line, and
@@ -46,25 +46,38 @@ first cell of a row; a cell says "U%", "U%, H" or "U%, peak heap H" (the
 utilization, and the peak heap as the lab prints sizes), "out of memory"
 (optionally "at line N"), or "the same" (every allocator of the row alike).
 
+A table of benchmark results (`<!-- table: speed and visits -->`) has a
+workload per row and an allocator per column ("first fit", "explicit list
+(ch. 2)"), each cell a measured speed and, in parentheses, the blocks a
+search visits per allocation: in a row that names a shipped trace in
+backticks, each visit count must be `heaplab compare`'s, to the digits the
+cell gives (the speed is measured, and left aside; rows of the
+benchmarks' own loops are left to bench/). The benchmarks replay a trace on
+a larger heap than the lab's default, which the annotation gives:
+`<!-- table: speed and visits --heap-size 64M -->`.
+
 Exits 1 naming the first line or cell that differs, 2 when a program cannot
 run. With --suggest, prints instead which unannotated blocks of the pages
 are lines of a demo's output (to annotate them).
 """
 
 import argparse
+import atexit
 import csv
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 
 from pages import book_pages
 
 #: The comment that names a block's source.
 ANNOTATION = re.compile(r"^<!-- output: (.+) -->$")
 #: The comment that names a table's measure.
-TABLE_ANNOTATION = re.compile(r"^<!-- table: (utilization|visited|by trace) -->$")
+TABLE_ANNOTATION = re.compile(r"^<!-- table: (utilization|visited|by trace|speed and visits)( --heap-size \w+)? -->$")
 #: An address, which changes from run to run.
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 #: A measured speed at the end of a line, and the column's heading and rule.
@@ -117,7 +130,12 @@ class Runner:
     """Runs the quoted commands, once each."""
 
     def __init__(self, root, build):
-        self.root, self.build, self.outputs = root, build, {}
+        self.root, self.build, self.outputs = root, os.path.abspath(build), {}
+        # The commands run in a scratch folder that sees the traces, so a
+        # quoted `map --html FILE` writes its page there, not into the tree.
+        self.scratch = tempfile.mkdtemp(prefix="heaplab-book-")
+        atexit.register(shutil.rmtree, self.scratch, ignore_errors=True)
+        os.symlink(os.path.abspath(os.path.join(root, "traces")), os.path.join(self.scratch, "traces"))
 
     def output(self, command):
         """The stable lines \\p command prints (standard output and error)."""
@@ -129,7 +147,7 @@ class Runner:
             words = shlex.split(command)
             program = os.path.join(self.build, SHORT_NAMES.get(words[0], words[0]))
             try:
-                done = subprocess.run([program, *words[1:]], cwd=self.root, capture_output=True, text=True,
+                done = subprocess.run([program, *words[1:]], cwd=self.scratch, capture_output=True, text=True,
                                       timeout=300)
             except (OSError, subprocess.SubprocessError) as error:
                 print(f"check_outputs: cannot run `{command}`: {error}", file=sys.stderr)
@@ -151,7 +169,7 @@ def tables_of(path):
         while j < len(lines) and lines[j].startswith("|"):
             rows.append([cell.strip() for cell in lines[j].strip("|").split("|")])
             j += 1
-        found.append((i + 2, match.group(1), rows))
+        found.append((i + 2, match.group(1) + (match.group(2) or ""), rows))
     return found
 
 
@@ -165,9 +183,10 @@ def format_bytes(count):
     return f"{count} B" if unit == 0 else f"{value:.1f} {units[unit]}"
 
 
-def compare_rows(runner, allocators, traces):
-    """`heaplab compare --csv` of \\p allocators on \\p traces: (trace, allocator) -> its CSV row, by column name."""
-    command = (f"heaplab compare --csv --repeat 1 --allocators {','.join(allocators)} " +
+def compare_rows(runner, allocators, traces, options=""):
+    """`heaplab compare --csv` of \\p allocators on \\p traces (with the
+    extra \\p options): (trace, allocator) -> its CSV row, by column name."""
+    command = (f"heaplab compare --csv --repeat 1{options} --allocators {','.join(allocators)} " +
                " ".join(f"traces/{trace}.rep" for trace in traces))
     rows = list(csv.DictReader(runner.raw_output(command)))
     return {(os.path.basename(row["trace"])[:-len(".rep")], row["allocator"]): row for row in rows}
@@ -212,6 +231,38 @@ def check_by_trace(runner, rows):
                     return f"{allocator} on {trace}: the table says {cell}, heaplab compare gives {', '.join(wanted)}"
             if all(cell == "the same" for cell in row[1:]) and len(set(cells.values())) != 1:
                 return f"{trace}: the table says every allocator does the same, heaplab compare gives {cells}"
+    return None
+
+
+def allocator_of_heading(heading):
+    """The lab's name for a column heading of a speed table: "first fit" is
+    first-fit, "explicit list (ch. 2)" explicit-list; None for the
+    references, which have no visit counts."""
+    name = re.sub(r" \(ch\. \d\)$", "", heading).strip()
+    return None if name.startswith("std::") or name == "glibc" else name.replace(" ", "-")
+
+
+def check_speed_and_visits(runner, rows, options):
+    """The first visit count of a speed table (see the file comment) that
+    `heaplab compare` (with \\p options) does not give; None when all match."""
+    allocators = [allocator_of_heading(cell) for cell in rows[0][1:]]
+    trace_rows = [(re.fullmatch(r"`([a-z0-9-]+)`", row[0]), row) for row in rows[2:]]
+    traces = sorted({match.group(1) for match, _ in trace_rows if match})
+    results = compare_rows(runner, [a for a in allocators if a], traces, options)
+    for match, row in trace_rows:
+        if not match:
+            continue
+        for allocator, cell in zip(allocators, row[1:]):
+            visits = re.search(r"\(([0-9.]+)\)", cell)
+            if allocator is None or visits is None:
+                continue
+            fields = results.get((match.group(1), allocator))
+            if fields is None:
+                return f"{allocator} on {match.group(1)}: heaplab compare printed no row"
+            decimals = len(visits.group(1).partition(".")[2])
+            printed = f"{float(fields['visited_per_allocation']):.{decimals}f}"
+            if printed != visits.group(1):
+                return f"{allocator} on {match.group(1)}: the table says {visits.group(1)} visits, heaplab compare gives {printed}"
     return None
 
 
@@ -277,7 +328,12 @@ def main():
         if arguments.suggest:
             continue
         for number, measure, rows in tables_of(page):
-            wrong = check_by_trace(runner, rows) if measure == "by trace" else check_table(runner, measure, rows)
+            if measure == "by trace":
+                wrong = check_by_trace(runner, rows)
+            elif measure.startswith("speed and visits"):
+                wrong = check_speed_and_visits(runner, rows, measure[len("speed and visits"):])
+            else:
+                wrong = check_table(runner, measure, rows)
             if wrong is not None:
                 print(f"{name}:{number}: {wrong}")
                 return 1
