@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -176,6 +177,13 @@ TEST_CASE("trace: ids out of range and negative ids") {
         "t.rep:5: id 99999999999999999999999 is out of range: ids must be below the header's number of ids, 10");
   CHECK(error_of("100\n0\n1\n1\na 0 8\n") ==
         "t.rep:5: id 0 is out of range: ids must be below the header's number of ids, 0");
+  // 2^64 - 1 is as far out of range as any other: not -1, not a free of null.
+  const std::string largest = std::to_string(std::numeric_limits<std::size_t>::max());
+  for (const std::string& line : {"f " + largest, "a " + largest + " 8", "r " + largest + " 8"}) {
+    CAPTURE(line);
+    CHECK(error_of(header + line + "\n") ==
+          "t.rep:5: id " + largest + " is out of range: ids must be below the header's number of ids, 10");
+  }
   CHECK(error_of(header + "a -1 8\n") == "t.rep:5: id -1 is negative (only 'f -1', a free of null, may use -1)");
   CHECK(error_of(header + "r -1 8\n") == "t.rep:5: id -1 is negative (only 'f -1', a free of null, may use -1)");
   CHECK(error_of(header + "f -2\n") == "t.rep:5: id -2 is negative (only 'f -1', a free of null, may use -1)");

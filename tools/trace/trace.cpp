@@ -180,7 +180,12 @@ constexpr std::array<HeaderField, kTraceHeaderLines> kHeaderFields{{
   } else {
     const Number number = read_number(id, std::numeric_limits<std::size_t>::max());
     switch (number.status) {
-      case NumberStatus::ok: op.id = number.value; break;
+      case NumberStatus::ok:
+        // Checked here, not left to TraceChecker: the largest id there is,
+        // 2^64 - 1, is kNullId, and would pass for the `f -1` of a free of null.
+        if (number.value >= id_count) return id_out_of_range(id, id_count);
+        op.id = number.value;
+        break;
       case NumberStatus::not_a_number: return "id " + quoted(id) + " is not a whole number";
       case NumberStatus::negative:
         return "id " + shown(id) + " is negative (only 'f -1', a free of null, may use -1)";
