@@ -11,6 +11,9 @@
 ///     r 0 100       slot 0 = reallocate(slot 0, 100)      0: p' 100 | 1: q  8
 ///     f 1           deallocate(slot 1)                    0: p' 100 | 1: -
 ///
+/// An id never allocated has an empty slot, so `r` on it reallocates
+/// nullptr: `realloc(NULL, n)`, a new block, as in C.
+///
 /// The targets are the allocators of the course, and the two references
 /// they are measured against in the same run: glibc's malloc (GlibcMalloc)
 /// and the standard library's pool resource (PmrPool).
@@ -193,7 +196,8 @@ void release_block(A& allocator, void* p, std::size_t size) noexcept {
 
 /// Resizes the block at \p p from \p old_size to \p new_size bytes:
 /// `reallocate` when \p A has one, otherwise by moving (allocate, copy,
-/// deallocate). Returns nullptr, leaving the block as it was, on failure.
+/// deallocate). A \p p of nullptr is `realloc(NULL, n)`: a new block.
+/// Returns nullptr, leaving the block as it was, on failure.
 template <ReplayTarget A>
 [[nodiscard]] void* resize_block(A& allocator, void* p, std::size_t old_size, std::size_t new_size) noexcept {
   if constexpr (requires { { allocator.reallocate(p, new_size) } -> std::same_as<void*>; }) {
@@ -201,7 +205,7 @@ template <ReplayTarget A>
     return allocator.reallocate(p, new_size);
   } else {
     void* const moved = allocator.allocate(new_size);
-    if (moved == nullptr) return nullptr;
+    if (moved == nullptr || p == nullptr) return moved;  // no block to copy from (memcpy must not see null)
     std::memcpy(moved, p, std::min(old_size, new_size));
     release_block(allocator, p, old_size);
     return moved;

@@ -356,6 +356,24 @@ TEST_CASE("lab: every allocator in the table has a unique name and runs a trace 
   CHECK(find_lab_allocator("no-such-allocator") == nullptr);
 }
 
+TEST_CASE("lab: r on an id never allocated replays as realloc(NULL, n) on every allocator") {
+  // Live bytes after each operation: 40, 48, 108, 100, 0.
+  const Trace trace = trace_of("0\n2\n5\n1\nr 0 40\na 1 8\nr 0 100\nf 1\nf 0\n");
+  const LabHeap heap(std::size_t{1} << 20);
+  for (const LabAllocator& allocator : lab_allocators()) {
+    CAPTURE(allocator.name);
+    const ReplayReport report = allocator.replay(trace, heap.bytes(), {.check_every_op = true});
+    CHECK_MESSAGE(report.outcome == ReplayOutcome::completed, report.what);
+    CHECK(report.ops_done == trace.ops.size());
+    CHECK(report.space.peak_live_bytes == 108);
+    CHECK(allocator.time(trace, heap.bytes(), nullptr).has_value());
+    if (allocator.map != nullptr) {
+      std::ostringstream map;
+      CHECK(allocator.map(trace, heap.bytes(), 16, map, nullptr) == trace.ops.size());
+    }
+  }
+}
+
 TEST_CASE("lab: a heap too small for the trace runs out of memory, reported, not crashed") {
   const LabHeap heap(4096);
   // A bump heap of 4 KiB runs out long before 64 blocks of 100 bytes.

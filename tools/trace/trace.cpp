@@ -261,6 +261,10 @@ std::string TraceChecker::apply(const TraceOp& op, std::size_t line) {
              "): free it first";
     }
     state = IdState::live;
+  } else if (op.kind == OpKind::reallocate && state == IdState::never_allocated) {
+    // realloc(NULL, n), which C defines as malloc(n): the id's pointer is
+    // still null. (A freed id's pointer is not: it dangles.)
+    state = IdState::live;
   } else {
     if (state == IdState::never_allocated) return what + ", which was never allocated";
     if (state == IdState::freed) {

@@ -28,10 +28,13 @@
 ///
 /// ### Tolerance
 ///
-/// Public trace sets bend the format in five ways, and the parser accepts all
+/// Public trace sets bend the format in six ways, and the parser accepts all
 /// of them:
 /// - `f -1` is a free of a null pointer (a no-op for every allocator); it is
 ///   stored as a free of kNullId.
+/// - `r id size` on an id never allocated is `realloc(NULL, size)`, which C
+///   defines as `malloc(size)`: the CMU trace set begins blocks that way.
+///   The id is then live, as after `a id size`.
 /// - An id may be used again once its block is freed (`a 0 8`, `f 0`, `a 0 16`).
 /// - Lines may end in CRLF.
 /// - The number of operations in the header may be off by one either way.
@@ -52,8 +55,9 @@
 /// ends before the operations the header promised, or goes on after them;
 /// and an operation that makes no sense for its block (TraceChecker):
 /// - allocating an id whose block is still allocated (it would leak);
-/// - freeing or reallocating an id that was never allocated;
-/// - freeing or reallocating an id that is already freed (a double free).
+/// - freeing an id that was never allocated;
+/// - freeing or reallocating an id that is already freed (a double free:
+///   its pointer dangles; only a pointer never set is null).
 #pragma once
 
 #include <cassert>
@@ -108,7 +112,7 @@ inline constexpr std::size_t kTraceHeaderLines = 4;
 enum class OpKind : unsigned char {
   allocate,    ///< `a id size`: `allocate(size)`, remembered as block id.
   free,        ///< `f id`: `deallocate(block id)`; id kNullId is `deallocate(nullptr)`.
-  reallocate,  ///< `r id size`: `reallocate(block id, size)`, remembered as block id.
+  reallocate,  ///< `r id size`: `reallocate(block id, size)` (of nullptr for an id never allocated), remembered as block id.
 };
 
 /// One operation of a trace.
