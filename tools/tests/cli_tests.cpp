@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -20,6 +23,7 @@
 #include "stage1_static_bump/static_heap.hpp"
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "tools/lab/cli.hpp"
+#include "tools/lab/isolate.hpp"
 #include "tools/lab/lab_allocators.hpp"
 #include "tools/lab/lab_entry.hpp"
 #include "tools/lab/text_report.hpp"
@@ -86,6 +90,23 @@ Run heaplab_run(const std::vector<std::string>& args) {
   std::ostringstream err;
   const int exit_code = run_heaplab(views, out, err);
   return {exit_code, out.str(), err.str()};
+}
+
+/// heaplab with \p args in a child process given \p timeout: empty when the
+/// run did not end in time (or crashed), so that a hang fails the test
+/// instead of hanging it. Standard output is dropped.
+std::optional<Run> heaplab_within(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  int exit_code = -1;
+  std::ostringstream err;
+  const ChildEnd end = run_in_child(
+      [&args](ReplayProgress&, std::ostream& text, std::span<std::byte> result) {
+        const Run run = heaplab_run(args);
+        text << run.err;
+        std::memcpy(result.data(), &run.exit_code, sizeof run.exit_code);
+      },
+      std::as_writable_bytes(std::span(&exit_code, 1)), err, timeout);
+  if (end.how != ChildEnding::finished) return std::nullopt;
+  return Run{exit_code, {}, err.str()};
 }
 
 /// The lines of \p text.
@@ -447,6 +468,29 @@ TEST_CASE("cli: a malformed trace gives exit 2 and format_error's one line") {
     CHECK(run.exit_code == kExitMalformedTrace);
     CHECK(run.out.empty());
     CHECK(is_one_line(run.err));
+  }
+}
+
+TEST_CASE("cli: input that holds no trace ends at once in one line: /dev/zero, a directory, an endless line") {
+  SUBCASE("/dev/zero, which never ends") {
+    const std::optional<Run> run = heaplab_within({"replay", "/dev/zero", "bump"}, std::chrono::seconds(10));
+    REQUIRE_MESSAGE(run.has_value(), "heaplab replay /dev/zero did not end within 10 s");
+    CHECK(run->exit_code == kExitMalformedTrace);
+    CHECK(run->err == "/dev/zero: is not a regular file (a character device), so it holds no trace\n");
+  }
+  SUBCASE("a directory") {
+    const std::string directory = std::filesystem::temp_directory_path().string();
+    const Run run = heaplab_run({"replay", directory, "bump"});
+    CHECK(run.exit_code == kExitMalformedTrace);
+    CHECK(run.out.empty());
+    CHECK(run.err == directory + ": is a directory, not a trace file\n");
+  }
+  SUBCASE("a line of 64 MiB") {
+    const TempFile huge("huge-line.rep", "0\n1\n1\n1\n" + std::string(std::size_t{64} << 20, '7') + "\n");
+    const std::optional<Run> run = heaplab_within({"replay", huge.path(), "bump"}, std::chrono::seconds(10));
+    REQUIRE_MESSAGE(run.has_value(), "heaplab replay of a 64 MiB line did not end within 10 s");
+    CHECK(run->exit_code == kExitMalformedTrace);
+    CHECK(run->err == huge.path() + ":5: the line is longer than 4096 bytes, the most a trace line may have\n");
   }
 }
 

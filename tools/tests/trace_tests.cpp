@@ -5,14 +5,20 @@
 // Every trace text here is four header lines, then operations from line 5.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tools/trace/trace.hpp"
@@ -255,6 +261,42 @@ TEST_CASE("trace: binary garbage is an error, not a crash, and the message stays
   CHECK(error_of("100\n1\n1\n1\na 0 1\r2\n") == "t.rep:5: size '1\\x0d2' is not a whole number");
 }
 
+TEST_CASE("trace: a line longer than kMaxTraceLineLength is refused, read no further than the limit") {
+  const std::string header = "100\n1\n2\n1\n";
+  // The longest line accepted: an operation padded with spaces to the
+  // limit; a CRLF's \r does not count.
+  const std::string longest = "a 0 8" + std::string(kMaxTraceLineLength - 5, ' ');
+  CHECK(ops_of(header + longest + "\nf 0\n").size() == 2);
+  CHECK(ops_of(header + longest + "\r\nf 0\r\n").size() == 2);
+  CHECK(error_of(header + longest + " \nf 0\n") ==
+        "t.rep:5: the line is longer than 4096 bytes, the most a trace line may have");
+  CHECK(error_of(header + longest + "\r\r\nf 0\n") ==
+        "t.rep:5: the line is longer than 4096 bytes, the most a trace line may have");
+  CHECK(error_of(header + longest + " ") ==
+        "t.rep:5: the line is longer than 4096 bytes, the most a trace line may have");
+  // A mebibyte of zero bytes and no line end, as /dev/zero gives: the
+  // parser stops one or two bytes past the limit, in the header or after it.
+  const std::string zeros(std::size_t{1} << 20, '\0');
+  for (const std::string& before : {std::string(), std::string("100\n1\n")}) {
+    std::istringstream in(before + zeros);
+    const TraceResult result = parse_trace(in, "t.rep");
+    REQUIRE_FALSE(result.has_value());
+    const std::size_t line = before.empty() ? 1 : 3;
+    CHECK(format_error(result.error()) == "t.rep:" + std::to_string(line) +
+                                             ": the line is longer than 4096 bytes, the most a trace line may have");
+    in.clear();
+    CHECK(static_cast<std::size_t>(in.tellg()) <= before.size() + kMaxTraceLineLength + 2);
+  }
+}
+
+TEST_CASE("trace: more than kMaxTraceBlankLines blank lines are refused") {
+  const std::string blank_lines(kMaxTraceBlankLines, '\n');
+  CHECK(ops_of(blank_lines + "100\n1\n2\n1\na 0 8\nf 0\n").size() == 2);  // as many as the limit
+  // One more: line 5 is blank, and so are the limit's number of lines after it.
+  CHECK(error_of("100\n1\n2\n1\n \t\n" + blank_lines + "a 0 8\nf 0\n") ==
+        "t.rep:" + std::to_string(5 + kMaxTraceBlankLines) + ": more than 65536 blank lines, the most a trace may have");
+}
+
 TEST_CASE("trace: a long word is cut short in a message") {
   const std::string word(100, '7');
   CHECK(error_of("100\n1\n1\n1\na 0 " + word + "x\n") ==
@@ -268,6 +310,30 @@ TEST_CASE("trace: format_error and parse_trace_file") {
   REQUIRE_FALSE(missing.has_value());
   CHECK(format_error(missing.error()) == "no-such-directory/missing.rep: cannot open the file");
   CHECK(kExitMalformedTrace == 2);
+}
+
+TEST_CASE("trace: parse_trace_file names a path that is no file of a trace: a directory, a device") {
+  const std::string directory = std::filesystem::temp_directory_path().string();
+  CHECK(format_error(parse_trace_file(directory).error()) == directory + ": is a directory, not a trace file");
+  for (const std::string_view device : {"/dev/zero", "/dev/null"}) {
+    CAPTURE(device);
+    CHECK(format_error(parse_trace_file(device).error()) ==
+          std::string(device) + ": is not a regular file (a character device), so it holds no trace");
+  }
+}
+
+TEST_CASE("trace: parse_trace_file reads a pipe, as from a shell's <(command)") {
+  const std::filesystem::path fifo =
+      std::filesystem::temp_directory_path() / ("heaplab-trace-" + std::to_string(::getpid()) + ".fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening a pipe waits for the other end: the writer runs beside the reader.
+  std::thread writer([&fifo] { std::ofstream(fifo) << "100\n1\n2\n1\na 0 8\nf 0\n"; });
+  const TraceResult result = parse_trace_file(fifo);
+  if (!result) std::ifstream{fifo};  // a parser that refused the pipe never opened it: let the writer go
+  writer.join();
+  std::filesystem::remove(fifo);
+  REQUIRE_MESSAGE(result.has_value(), format_error(result.error()));
+  CHECK(result.value().ops.size() == 2);
 }
 
 TEST_CASE("trace: write_trace writes the canonical format") {

@@ -7,6 +7,8 @@
 #include <istream>
 #include <limits>
 #include <ostream>
+#include <streambuf>
+#include <string>
 #include <system_error>
 
 namespace heaplab {
@@ -34,29 +36,69 @@ struct Words {
 }
 
 /// Reads a trace line by line, skipping blank lines and dropping the `\r`
-/// of a CRLF line end, and counts lines (1-based) for error messages.
+/// of a CRLF line end, and counts lines (1-based) for error messages. It
+/// refuses a line longer than kMaxTraceLineLength, having read no more of
+/// it than that, and more than kMaxTraceBlankLines blank lines.
 class LineReader {
  public:
   explicit LineReader(std::istream& in) : in_(in) {}
 
   /// The next line that is not blank, split into words; false at the end
-  /// of the input. The words stay valid until the next call.
+  /// of the input, or at a line refused (problem() then says why). The
+  /// words stay valid until the next call.
   [[nodiscard]] bool next(Words& words) {
-    while (std::getline(in_, text_)) {
-      ++line_;
-      if (!text_.empty() && text_.back() == '\r') text_.pop_back();
+    while (read_line()) {
       words = split_words(text_);
       if (words.count != 0) return true;
+      if (++blank_lines_ > kMaxTraceBlankLines) {
+        problem_ = "more than " + std::to_string(kMaxTraceBlankLines) + " blank lines, the most a trace may have";
+        return false;
+      }
     }
     return false;
   }
   /// The number of the line last read (0 before the first).
   [[nodiscard]] std::size_t line() const noexcept { return line_; }
+  /// Why next() refused the line last read; empty when it did not.
+  [[nodiscard]] const std::string& problem() const noexcept { return problem_; }
 
  private:
+  /// Reads one line into text_, without its line end; false at the end of
+  /// the input, and (with problem_ set) at a line too long. Byte by byte
+  /// from the stream's buffer: std::getline would read a line whole before
+  /// its length could be looked at.
+  [[nodiscard]] bool read_line() {
+    text_.clear();
+    std::streambuf* const buffer = in_.rdbuf();
+    if (buffer == nullptr || !problem_.empty()) return false;
+    for (int c = buffer->sbumpc(); c != '\n'; c = buffer->sbumpc()) {
+      if (c == std::char_traits<char>::eof()) {
+        in_.setstate(std::ios::eofbit);
+        if (text_.empty()) return false;  // the end of the input, or a last line without a line end
+        break;
+      }
+      if (text_.empty()) ++line_;
+      // One byte past the limit may still be the \r of a CRLF; two may not.
+      if (text_.size() == kMaxTraceLineLength + 1) return refuse_long_line();
+      text_ += static_cast<char>(c);
+    }
+    if (text_.empty()) ++line_;  // an empty line: only its line end was read
+    if (!text_.empty() && text_.back() == '\r') text_.pop_back();
+    if (text_.size() > kMaxTraceLineLength) return refuse_long_line();
+    return true;
+  }
+  /// Refuses the line being read as too long: false, with problem_ set.
+  [[nodiscard]] bool refuse_long_line() {
+    problem_ = "the line is longer than " + std::to_string(kMaxTraceLineLength) +
+               " bytes, the most a trace line may have";
+    return false;
+  }
+
   std::istream& in_;
-  std::string text_;       ///< The line last read, without its line end.
-  std::size_t line_ = 0;   ///< Lines read so far, blank ones included.
+  std::string text_;              ///< The line last read, without its line end.
+  std::size_t line_ = 0;          ///< Lines read so far, blank ones included.
+  std::size_t blank_lines_ = 0;   ///< Blank lines read so far.
+  std::string problem_;           ///< Why the line last read was refused; empty if it was not.
 };
 
 /// How reading a decimal number from a word went.
@@ -207,6 +249,22 @@ constexpr std::array<HeaderField, kTraceHeaderLines> kHeaderFields{{
   return {};
 }
 
+/// Why \p path can hold no trace, or empty: a trace is read from a regular
+/// file or a pipe. A directory opens as a stream that reads nothing, and a
+/// device may read without end (`/dev/zero`), so both are named at once. A
+/// path that does not exist is left to the opening, which reports it.
+[[nodiscard]] std::string not_a_trace_file(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  switch (fs::status(path, error).type()) {
+    case fs::file_type::directory: return "is a directory, not a trace file";
+    case fs::file_type::character: return "is not a regular file (a character device), so it holds no trace";
+    case fs::file_type::block: return "is not a regular file (a block device), so it holds no trace";
+    case fs::file_type::socket: return "is not a regular file (a socket), so it holds no trace";
+    default: return {};  // a regular file, a pipe, or a path the opening will report
+  }
+}
+
 }  // namespace
 
 std::string shown(std::string_view word) {
@@ -290,6 +348,7 @@ TraceResult parse_trace(std::istream& in, std::string_view file_name) {
     HeaderField field = kHeaderFields[i];
     if (i == 0 || i + 1 == kTraceHeaderLines) field.limit = std::numeric_limits<std::size_t>::max();
     if (!reader.next(words)) {
+      if (!reader.problem().empty()) return TraceError{file, reader.line(), reader.problem()};
       return TraceError{file, reader.line() + 1,
                         "truncated: the file ends before the header's " + std::string(field.name)};
     }
@@ -337,6 +396,7 @@ TraceResult parse_trace(std::istream& in, std::string_view file_name) {
     }
     trace.ops.push_back(op);
   }
+  if (!reader.problem().empty()) return TraceError{file, reader.line(), reader.problem()};
   if (trace.ops.size() + 1 < declared_ops) {
     return TraceError{file, reader.line() + 1,
                       "truncated: the header declares " + std::to_string(declared_ops) +
@@ -347,6 +407,7 @@ TraceResult parse_trace(std::istream& in, std::string_view file_name) {
 }
 
 TraceResult parse_trace_file(const std::filesystem::path& path) {
+  if (std::string why = not_a_trace_file(path); !why.empty()) return TraceError{path.string(), 0, std::move(why)};
   // Binary mode: the parser itself drops the '\r' of CRLF, on every platform.
   std::ifstream in(path, std::ios::binary);
   if (!in) return TraceError{path.string(), 0, "cannot open the file"};

@@ -26,6 +26,18 @@
 /// Blank lines (nothing but spaces and tabs) are skipped anywhere, header
 /// included: many trace files end with one.
 ///
+/// ### Limits
+///
+/// A trace is read from a regular file or a pipe, and the reading is
+/// bounded whatever the input holds: a line has at most
+/// kMaxTraceLineLength bytes, a file at most kMaxTraceBlankLines blank
+/// lines, the header at most kMaxTraceOps operations (one more is
+/// tolerated) and kMaxTraceIds ids. So an endless input stops with one
+/// line: one without line ends (`/dev/zero` through a pipe) after 4 KiB,
+/// one of empty lines (`yes ''`) after 64 KiB, one of operations at the
+/// header's count; and no input makes the parser read more lines than
+/// those counts allow, or keep more than kMaxTraceOps + 1 operations.
+///
 /// ### Tolerance
 ///
 /// Public trace sets bend the format in six ways, and the parser accepts all
@@ -47,8 +59,10 @@
 ///
 /// Everything else is malformed, and parse_trace() reports the first problem
 /// as one line, `file:line: what is wrong` (format_error()); a tool exits
-/// with kExitMalformedTrace. Malformed means: a missing, non-numeric or
-/// out-of-limit header number, or text after it on its line; an unknown
+/// with kExitMalformedTrace. Malformed means: a line longer than
+/// kMaxTraceLineLength, or more than kMaxTraceBlankLines blank lines; a
+/// missing, non-numeric or out-of-limit header number, or text after it on
+/// its line; an unknown
 /// operation; a missing id or size, or text after them; an id that is not a
 /// number, is negative (other than `f -1`) or is not below the header's
 /// number of ids; a negative size, or one above kMaxTraceSize; a file that
@@ -98,6 +112,20 @@ inline constexpr std::size_t kMaxTraceIds = std::size_t{1} << 20;
 /// The largest number of operations a header may declare: 2^26
 /// (67,108,864), a file of several hundred megabytes.
 inline constexpr std::size_t kMaxTraceOps = std::size_t{1} << 26;
+
+/// The longest line a trace may have: 4096 bytes, line end not counted.
+///
+/// The longest valid line, `r 1048575 1073741824`, has 20 bytes; a line
+/// a hundred times longer is no trace (a binary file, `/dev/zero`), and
+/// reading it whole would let one line take all the memory there is.
+inline constexpr std::size_t kMaxTraceLineLength = 4096;
+
+/// The most blank lines a trace may have: 2^16 (65,536).
+///
+/// Far more than any spacing needs; the limit keeps an endless run of
+/// empty lines (a pipe from `yes ''`) from being read forever, since blank
+/// lines count toward no other limit.
+inline constexpr std::size_t kMaxTraceBlankLines = std::size_t{1} << 16;
 
 /// The largest weight a header may give.
 inline constexpr std::size_t kMaxTraceWeight = std::numeric_limits<std::uint32_t>::max();
@@ -214,8 +242,9 @@ class TraceChecker {
 /// Never throws for bad input (only `std::bad_alloc` if memory runs out).
 [[nodiscard]] TraceResult parse_trace(std::istream& in, std::string_view file_name);
 
-/// Opens \p path and parses it; a file that cannot be opened is a
-/// TraceError at line 0.
+/// Opens \p path and parses it. A path that is not a regular file or a
+/// pipe (a directory, a device such as `/dev/zero`) or that cannot be
+/// opened is a TraceError at line 0, which says which.
 [[nodiscard]] TraceResult parse_trace_file(const std::filesystem::path& path);
 
 /// Checks a trace made in code as parse_trace() checks a file: header
