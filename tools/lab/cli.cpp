@@ -626,7 +626,9 @@ void write_usage(std::ostream& out) {
       << kAutoHeapFactor
       << " times\n"
          "the largest peak of live requests among the TRACEs when that is more (in whole MiB,\n"
-         "at most 1G): a heap reserved, whose pages cost memory only once used.\n"
+         "at most 1G): a heap reserved, whose pages cost memory only once used. glibc and\n"
+         "pmr-pool bring their own memory and are held to the same size: they run out of\n"
+         "memory where the live requests would outgrow it.\n"
          "\n"
          "Your own allocators (listed under 'yours') run in a process of their own: a crash\n"
          "or a run longer than --timeout SECONDS (default "

@@ -56,10 +56,12 @@ constexpr LabAllocator kAllocators[] = {
                                       "size classes with a bitmap (good fit), merging, footer elision"),
     lab_entry<QuickFitAllocator>("quick-fit", "stage 5", "QuickFitAllocator",
                                  "segregated fits with quick lists in front (glibc's tcache idea)"),
-    lab_entry<PmrPool>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
-                       "the standard library's pooling resource (size-class pools)"),
-    lab_entry<GlibcMalloc>("glibc", "reference", "malloc",
-                           "the C library's malloc, measured in the same run"),
+    // The references bring their own memory; HeapLimited holds them to the
+    // lab's heap size, as the heap holds every allocator above.
+    lab_entry<HeapLimited<PmrPool>>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
+                                    "the standard library's pooling resource (size-class pools)"),
+    lab_entry<HeapLimited<GlibcMalloc>>("glibc", "reference", "malloc",
+                                        "the C library's malloc, measured in the same run"),
 };
 // [lab_allocators]
 

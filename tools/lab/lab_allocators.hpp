@@ -42,8 +42,8 @@ struct LabAllocator {
   std::size_t (*frames)(const Trace& trace, std::span<std::byte> heap, std::ostream& out,
                         ReplayProgress* progress) = nullptr;
 
-  /// True for glibc and std::pmr, which ignore the lab's heap and keep no
-  /// statistics the lab could read.
+  /// True for glibc and std::pmr, which bring their own memory (held to the
+  /// lab's heap size: HeapLimited) and keep no statistics the lab could read.
   [[nodiscard]] bool is_reference() const noexcept { return chapter == "reference"; }
 };
 

@@ -16,7 +16,8 @@
 ///
 /// The targets are the allocators of the course, and the two references
 /// they are measured against in the same run: glibc's malloc (GlibcMalloc)
-/// and the standard library's pool resource (PmrPool).
+/// and the standard library's pool resource (PmrPool), each held to the
+/// lab's heap size in the lab (HeapLimited).
 ///
 /// There are three ways to run a trace, all over the same run_op():
 /// - replay() runs it once, carefully: every block is filled with a pattern
@@ -195,12 +196,16 @@ void release_block(A& allocator, void* p, std::size_t size) noexcept {
 }
 
 /// Resizes the block at \p p from \p old_size to \p new_size bytes:
-/// `reallocate` when \p A has one, otherwise by moving (allocate, copy,
-/// deallocate). A \p p of nullptr is `realloc(NULL, n)`: a new block.
-/// Returns nullptr, leaving the block as it was, on failure.
+/// `reallocate_sized(p, old_size, new_size)` for targets that need the old
+/// size too (HeapLimited), else `reallocate` when \p A has one, otherwise
+/// by moving (allocate, copy, deallocate). A \p p of nullptr is
+/// `realloc(NULL, n)`: a new block. Returns nullptr, leaving the block as
+/// it was, on failure.
 template <ReplayTarget A>
 [[nodiscard]] void* resize_block(A& allocator, void* p, std::size_t old_size, std::size_t new_size) noexcept {
-  if constexpr (requires { { allocator.reallocate(p, new_size) } -> std::same_as<void*>; }) {
+  if constexpr (requires { { allocator.reallocate_sized(p, old_size, new_size) } -> std::same_as<void*>; }) {
+    return allocator.reallocate_sized(p, old_size, new_size);
+  } else if constexpr (requires { { allocator.reallocate(p, new_size) } -> std::same_as<void*>; }) {
     (void)old_size;
     return allocator.reallocate(p, new_size);
   } else {
@@ -211,6 +216,66 @@ template <ReplayTarget A>
     return moved;
   }
 }
+
+/// A reference (GlibcMalloc, PmrPool) held to the size of the lab's heap.
+///
+/// The references bring their own memory, so the lab's heap cannot bound
+/// them, and a trace that keeps 4 GiB live would have glibc commit 4 GiB
+/// where every allocator of the course stops at `--heap-size`. This bounds
+/// them the same way: a request that would take the bytes its live blocks
+/// request past the heap's size is refused with nullptr, before the
+/// reference sees it, and the replay reports it as it reports the course's
+/// allocators: out of memory. It counts the bytes the trace requests, not
+/// the reference's own blocks (whose overhead only it knows): a reference
+/// runs out exactly where the trace's live requests outgrow the heap, where
+/// no allocator could serve it.
+template <class R>
+class HeapLimited {
+ public:
+  /// \p R held to the size of \p heap (its bytes are not used: \p R brings
+  /// its own).
+  explicit HeapLimited(std::span<std::byte> heap) noexcept : limit_(heap.size()) {}
+
+  /// `R::allocate(size)`, or nullptr when the live blocks would then
+  /// request more than the limit.
+  [[nodiscard]] void* allocate(std::size_t size) noexcept {
+    if (size > room()) return nullptr;
+    void* const p = reference_.allocate(size);
+    if (p != nullptr) live_ += size;
+    return p;
+  }
+  /// Gives the block at \p p of \p size requested bytes back to \p R.
+  void deallocate(void* p, std::size_t size) noexcept {
+    if (p != nullptr) live_ -= size;
+    release_block(reference_, p, size);
+  }
+  /// `R::reallocate(p, new_size)` of a block of \p old_size requested
+  /// bytes (nullptr for none), or nullptr, the block unchanged, when the
+  /// live blocks would then request more than the limit. Only for an \p R
+  /// with reallocate() (glibc's realloc, which may grow a block in place).
+  [[nodiscard]] void* reallocate_sized(void* p, std::size_t old_size, std::size_t new_size) noexcept
+    requires requires(R& r, void* q, std::size_t n) { r.reallocate(q, n); }
+  {
+    if (new_size > room() + old_size) return nullptr;
+    void* const moved = reference_.reallocate(p, new_size);
+    if (moved != nullptr) live_ = live_ - old_size + new_size;
+    return moved;
+  }
+  /// `R::block_bytes(p)`, for an \p R that can tell it (glibc).
+  [[nodiscard]] static std::size_t block_bytes(void* p) noexcept
+    requires requires(void* q) { R::block_bytes(q); }
+  {
+    return R::block_bytes(p);
+  }
+
+ private:
+  /// The bytes a new block may still request.
+  [[nodiscard]] std::size_t room() const noexcept { return limit_ - live_; }
+
+  R reference_;            ///< The reference itself.
+  std::size_t limit_;      ///< The heap's size: the most bytes live blocks may request.
+  std::size_t live_ = 0;   ///< The bytes live blocks request now; never above #limit_.
+};
 
 // [run_op]
 /// Runs one operation of a trace on \p allocator. Returns false, changing

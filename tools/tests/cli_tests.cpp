@@ -313,14 +313,46 @@ TEST_CASE("cli: a replay that runs out of memory exits with 1 and says where") {
   std::string text = "0\n64\n64\n1\n";
   for (int id = 0; id < 64; ++id) text += "a " + std::to_string(id) + " 100\n";
   const TempFile trace("oom.rep", text);
-  const Run run = heaplab_run({"replay", "--heap-size", "4K", trace.path(), "bump", "glibc"});
+  const Run run = heaplab_run({"replay", "--heap-size", "4K", trace.path(), "bump", "glibc", "first-fit"});
   CHECK(run.exit_code == kExitFailed);
   CHECK(run.err.empty());
   const std::string bump = row_of(run.out, "bump");
   CHECK(bump.find(": the allocator returned nullptr (out of memory)") != std::string::npos);
   CHECK(bump.find("line ") != std::string::npos);
   CHECK(run.out.find("heap 4.0 KiB") != std::string::npos);
-  CHECK(run.out.find("1 of 2 replays completed.") != std::string::npos);
+  // glibc is held to the same heap: it stops at the first block that
+  // takes the live requests past 4096 bytes, id 4096 / 100 on line 5 + id.
+  const std::size_t first_refused = 4096 / 100;
+  CHECK(row_of(run.out, "glibc") == "  glibc      line " + std::to_string(5 + first_refused) + ": a " +
+                                        std::to_string(first_refused) +
+                                        " 100: the allocator returned nullptr (out of memory)");
+  CHECK(run.out.find("0 of 3 replays completed.") != std::string::npos);
+}
+
+TEST_CASE("cli: the references replay on the heap size the others get, and run out of memory like them") {
+  // Two blocks of 1 MiB: the second is past a heap of 1 MiB for every
+  // allocator; a heap of 2 MiB holds both requests, which is all a
+  // reference is held to.
+  const TempFile trace("references.rep", "0\n2\n4\n1\na 0 1048576\na 1 1048576\nf 0\nf 1\n");
+  for (const std::string_view reference : {"glibc", "pmr-pool"}) {
+    CAPTURE(reference);
+    const Run small = heaplab_run({"replay", "--heap-size", "1M", trace.path(), std::string(reference)});
+    CHECK(small.exit_code == kExitFailed);
+    CHECK(row_of(small.out, reference).ends_with(" line 6: a 1 1048576: the allocator returned nullptr (out of memory)"));
+    const Run roomy = heaplab_run({"replay", "--heap-size", "2M", trace.path(), std::string(reference)});
+    CHECK(roomy.exit_code == 0);
+    CHECK(words_of(row_of(roomy.out, reference))[1] == "completed");
+  }
+  SUBCASE("compare: glibc, always added, is held to the heap too") {
+    const Run run = heaplab_run({"compare", "--csv", "--repeat", "1", "--heap-size", "1M", "--allocators", "first-fit",
+                                 trace.path()});
+    CHECK(run.exit_code == 0);  // running out of memory is a result in compare
+    const std::vector<std::string> glibc = csv_fields(lines_of(run.out).back());
+    REQUIRE(glibc.size() > 3);
+    CHECK(glibc[1] == "glibc");
+    CHECK(glibc[2] == "out of memory");
+    CHECK(glibc[3].starts_with("line 6: a 1 1048576: "));
+  }
 }
 
 TEST_CASE("cli: map draws the blocks after every operation") {
@@ -621,8 +653,8 @@ TEST_CASE("cli: compare's table shows a failed replay's reason and a summary") {
   CHECK(run.out.find("Summary over 2 traces") != std::string::npos);
   const std::string summary = run.out.substr(run.out.find("Summary"));
   CHECK(words_of(row_of(summary, "bump"))[1] == "1");   // 1 of 2 completed
-  CHECK(words_of(row_of(summary, "glibc"))[1] == "2");  // 2 of 2: glibc ignores the lab's heap
-  CHECK(words_of(row_of(summary, "glibc")).back() == "1.00x");
+  CHECK(words_of(row_of(summary, "glibc"))[1] == "1");  // 1 of 2: glibc is held to the heap too
+  CHECK(words_of(row_of(summary, "glibc")).back() == "1.00x");  // on the trace it completed
   CHECK(run.out.find("Legend") != std::string::npos);
 }
 

@@ -374,6 +374,33 @@ TEST_CASE("lab: r on an id never allocated replays as realloc(NULL, n) on every 
   }
 }
 
+TEST_CASE("lab: the references are held to the heap's size: the bytes their live blocks request") {
+  const LabHeap heap(4096);
+  REQUIRE(heap.bytes().size() == 4096);
+  // Live requests after each operation: 2000, 4096 (the whole heap), 2000,
+  // 3000; then a reallocate to 2097 would make 4097 (and moving, as pmr
+  // does, 5097): refused, the block kept. Without it, a shrink and a growth
+  // that fit both in place and by moving (4096 at most while both blocks live).
+  const Trace trace =
+      trace_of("0\n2\n9\n1\na 0 2000\na 1 2096\nf 1\na 1 1000\nr 1 2097\nr 0 1000\nr 1 2096\nf 0\nf 1\n");
+  const std::size_t refused = 4;  // r 1 2097, line 9
+  for (const std::string_view name : {"glibc", "pmr-pool"}) {
+    CAPTURE(name);
+    const LabAllocator& reference = *find_lab_allocator(name);
+    const ReplayReport full = reference.replay(trace, heap.bytes(), {});
+    CHECK(full.outcome == ReplayOutcome::out_of_memory);
+    CHECK(full.ops_done == refused);
+    CHECK(full.failed_line == 5 + refused);
+    CHECK_FALSE(reference.time(trace, heap.bytes(), nullptr).has_value());
+    // Without the refused reallocate, every operation fits.
+    Trace fitting = trace;
+    fitting.ops.erase(fitting.ops.begin() + refused);
+    const ReplayReport fits = reference.replay(fitting, heap.bytes(), {});
+    CHECK_MESSAGE(fits.outcome == ReplayOutcome::completed, fits.what);
+    CHECK(reference.time(fitting, heap.bytes(), nullptr).has_value());
+  }
+}
+
 TEST_CASE("lab: a heap too small for the trace runs out of memory, reported, not crashed") {
   const LabHeap heap(4096);
   // A bump heap of 4 KiB runs out long before 64 blocks of 100 bytes.
