@@ -4,10 +4,18 @@
 #   ARGS            its arguments (a list);
 #   EXIT            the exit code it must return;
 #   STDOUT_MATCHES  if not empty, a regular expression its standard output must match;
-#   STDERR_IS       if not empty, the one line its standard error must be, exactly.
+#   STDERR_IS       if not empty, the one line its standard error must be, exactly;
+#   STDOUT_TO       if not empty, the file its standard output goes to (/dev/full),
+#                   instead of being read for STDOUT_MATCHES.
 # Any difference fails the test with the command, what was expected and what came.
-execute_process(COMMAND "${HEAPLAB}" ${ARGS}
-                RESULT_VARIABLE status OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
+if(STDOUT_TO STREQUAL "")
+  execute_process(COMMAND "${HEAPLAB}" ${ARGS}
+                  RESULT_VARIABLE status OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
+else()
+  execute_process(COMMAND "${HEAPLAB}" ${ARGS}
+                  RESULT_VARIABLE status OUTPUT_FILE "${STDOUT_TO}" ERROR_VARIABLE stderr)
+  set(stdout "(written to ${STDOUT_TO})")
+endif()
 string(JOIN " " command "heaplab" ${ARGS})
 
 if(NOT status STREQUAL EXIT)

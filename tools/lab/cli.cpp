@@ -638,7 +638,7 @@ void write_usage(std::ostream& out) {
          "Exit codes: 0 success; "
       << kExitFailed
       << " a replay did not complete (for compare: failed otherwise than\n"
-         "by running out of memory) or a file could not be written; "
+         "by running out of memory) or a file (standard output too) could not be written;\n"
       << kExitMalformedTrace << " a malformed trace; " << kExitUsage << " a usage error.\n";
 }
 
@@ -648,12 +648,21 @@ int run_heaplab(std::span<const std::string_view> args, std::ostream& out, std::
 
 int run_heaplab(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
                 std::span<const LabAllocator> yours) {
+  int exit_code = 0;
   try {
-    return run_command(args, out, err, yours);
+    exit_code = run_command(args, out, err, yours);
   } catch (const CommandError& error) {
     err << error.message << '\n';
-    return error.exit_code;
+    exit_code = error.exit_code;
   }
+  // The report is the command's result: one that did not reach its
+  // destination (a full disk, /dev/full) is a failure, not a success.
+  // Flushed first, since the last of it may still sit in the buffer.
+  if (!out.flush()) {
+    err << "heaplab: cannot write to standard output\n";
+    return kExitFailed;
+  }
+  return exit_code;
 }
 
 }  // namespace heaplab

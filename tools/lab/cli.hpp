@@ -18,7 +18,8 @@
 /// Exit codes: 0 success; kExitFailed when a replay (or a map) did not complete or
 /// crashed, or a score has invalid traces (for
 /// `compare`: failed otherwise than by running out of memory, which is a
-/// measured result there) or a file could not be written;
+/// measured result there) or a file, or standard output, could not be
+/// written (`heaplab compare ... > /dev/full`: one line on standard error);
 /// kExitMalformedTrace (2) for a malformed trace, with the one line
 /// format_error() gives; kExitUsage (64) for a usage error, with a one-line
 /// message and a hint to run `heaplab --help`.
@@ -74,8 +75,10 @@ inline constexpr std::size_t kAutoHeapFactor = 16;
 void write_usage(std::ostream& out);
 
 /// Runs the command \p args names (the program's arguments, without the
-/// program's name), writing its report to \p out and any error, as one
-/// line, to \p err. Returns the exit code (see the file comment).
+/// program's name), writing its report to \p out (the program's standard
+/// output) and any error, as one line, to \p err. \p out is flushed at
+/// the end, and a report it could not take is an error too. Returns the
+/// exit code (see the file comment).
 [[nodiscard]] int run_heaplab(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
 /// run_heaplab() over the course's allocators and \p yours: `heaplab list`

@@ -109,6 +109,13 @@ std::optional<Run> heaplab_within(const std::vector<std::string>& args, std::chr
   return Run{exit_code, {}, err.str()};
 }
 
+/// \p args as one line, for the context of a failed check.
+std::string command_line(const std::vector<std::string>& args) {
+  std::string line = "heaplab";
+  for (const std::string& arg : args) line += ' ' + arg;
+  return line;
+}
+
 /// The lines of \p text.
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -526,6 +533,35 @@ TEST_CASE("cli: input that holds no trace ends at once in one line: /dev/zero, a
   }
 }
 
+TEST_CASE("cli: every command whose report cannot be written exits with 1 and one line") {
+  const TempFile trace("full.rep", kSmallTrace);
+  const TempFile page("full.html");
+  const std::string t = trace.path();
+  const std::vector<std::vector<std::string>> commands = {
+      {"list"},
+      {"--help"},
+      {"replay", t, "first-fit"},
+      {"compare", "--repeat", "1", "--allocators", "first-fit", t},
+      {"compare", "--csv", "--repeat", "1", "--allocators", "first-fit", t},
+      {"map", t, "first-fit"},
+      {"map", "--html", page.path(), t, "first-fit"},
+      {"score", "--repeat", "1", t, "first-fit"},
+  };
+  for (const std::vector<std::string>& args : commands) {
+    CAPTURE(command_line(args));
+    // Each command succeeds with an output that takes its report ...
+    CHECK(heaplab_run(args).exit_code == 0);
+    // ... and fails, saying so, with one that does not: /dev/full takes
+    // nothing (every write fails with ENOSPC).
+    std::ofstream full("/dev/full");
+    REQUIRE(full.is_open());
+    std::ostringstream err;
+    const std::vector<std::string_view> views(args.begin(), args.end());
+    CHECK(run_heaplab(views, full, err) == kExitFailed);
+    CHECK(err.str() == "heaplab: cannot write to standard output\n");
+  }
+}
+
 TEST_CASE("cli: usage errors give exit 64 and one line that points to --help") {
   const TempFile trace("usage.rep", kSmallTrace);
   const TempFile missing("usage-missing.rep");
@@ -555,9 +591,7 @@ TEST_CASE("cli: usage errors give exit 64 and one line that points to --help") {
       {"compare", "--check", t},  // a replay option
   };
   for (const std::vector<std::string>& args : cases) {
-    std::string command;
-    for (const std::string& arg : args) command += arg + ' ';
-    CAPTURE(command);
+    CAPTURE(command_line(args));
     const Run run = heaplab_run(args);
     CHECK(run.exit_code == kExitUsage);
     CHECK(run.out.empty());
