@@ -372,15 +372,19 @@ std::size_t max_blocks_option(const CommandLine& line) {
 }
 
 /// The allocators \p line names after its trace, each with a block walk
-/// to draw (a usage error otherwise).
+/// to draw: `all` names every allocator that has one (the references have
+/// none), and one named without a walk is a usage error.
 std::vector<const LabAllocator*> drawable_allocators(const CommandLine& line, const Catalog& catalog) {
-  std::vector<const LabAllocator*> allocators = catalog.named(line.operands().subspan(1));
-  for (const LabAllocator* allocator : allocators) {
-    if (allocator->map == nullptr) {
+  const std::span<const std::string_view> names = line.operands().subspan(1);
+  for (const std::string_view name : names) {
+    const LabAllocator* const allocator = catalog.find(name);  // null for `all`, and for a name named() refuses
+    if (allocator != nullptr && allocator->map == nullptr) {
       usage_error(std::string(allocator->name) +
                   " has no block walk to draw; 'heaplab map' draws the course's allocators");
     }
   }
+  std::vector<const LabAllocator*> allocators = catalog.named(names);
+  std::erase_if(allocators, [](const LabAllocator* allocator) { return allocator->map == nullptr; });
   return allocators;
 }
 
@@ -430,7 +434,12 @@ int run_map(std::span<const std::string_view> words, std::ostream& out, std::ost
   const std::size_t max_blocks = max_blocks_option(line);
   const LabRunner runner = catalog.runner(timeout_option(line));
   const std::vector<const LabAllocator*> allocators = drawable_allocators(line, catalog);
-  if (allocators.size() != 1) usage_error("'heaplab map' draws one allocator; '--html FILE' draws several");
+  if (allocators.size() != 1) {
+    // Only `all` names more than one here. One heap's map already takes a
+    // line per operation; several are drawn side by side only on the page.
+    usage_error("'heaplab map' draws one allocator, and 'all' names " + std::to_string(allocators.size()) +
+                " with a block walk; 'heaplab map --html FILE TRACE all' draws them side by side");
+  }
   const LabAllocator& allocator = *allocators.front();
   const NamedTrace trace = load_trace(line.operands()[0]);
   const LabHeap heap = lab_heap(heap_size_for(heap_size, std::span(&trace, 1)));
@@ -612,6 +621,7 @@ void write_usage(std::ostream& out) {
          "      --heap-size BYTES   the heap the allocator runs on (default: see BYTES below)\n"
          "      --html FILE         writes one self-contained page instead, which shows the heaps\n"
          "                          of every ALLOCATOR side by side, step by step, in a browser\n"
+         "                          ('all': every allocator that has a block walk to draw)\n"
          "\n"
          "  heaplab score [--heap-size BYTES] [--repeat N] [--timeout SECONDS] TRACE... ALLOCATOR\n"
          "      The malloc lab's performance index of ALLOCATOR over the TRACEs: per trace its\n"

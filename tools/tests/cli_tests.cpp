@@ -459,7 +459,40 @@ TEST_CASE("cli: map --html writes one self-contained page with every step of eve
   }
   SUBCASE("a reference has no block walk to draw") {
     CHECK(heaplab_run({"map", "--html", page.path(), trace.path(), "first-fit", "glibc"}).exit_code == kExitUsage);
+    CHECK(heaplab_run({"map", "--html", page.path(), trace.path(), "all", "glibc"}).exit_code == kExitUsage);
     CHECK(heaplab_run({"map", "--html", page.path(), trace.path()}).exit_code == kExitUsage);
+  }
+}
+
+TEST_CASE("cli: map all draws every allocator with a block walk on the page, and refuses one map of several") {
+  const TempFile trace("map-all.rep", "0\n3\n4\n1\na 0 40\na 1 8\nf 0\na 2 16\n");
+  std::vector<std::string_view> drawable;
+  for (const LabAllocator& allocator : lab_allocators()) {
+    if (allocator.map != nullptr) drawable.push_back(allocator.name);
+  }
+  REQUIRE(drawable.size() + 2 == lab_allocators().size());  // all but glibc and pmr-pool
+  SUBCASE("--html: every one of them, and only those") {
+    const TempFile page("map-all.html", "");
+    const Run run = heaplab_run({"map", "--html", page.path(), trace.path(), "all"});
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.empty());
+    std::string names;
+    for (const std::string_view name : drawable) names += (names.empty() ? "" : ", ") + std::string(name);
+    CHECK(run.out == "Wrote " + page.path() + ": 4 steps of " + trace.path() + " on " + names + ".\n");
+    std::ifstream in(page.path());
+    const std::string html{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    for (const std::string_view name : drawable) {
+      CAPTURE(name);
+      CHECK(html.find("{\"name\":\"" + std::string(name) + "\",") != std::string::npos);
+    }
+  }
+  SUBCASE("a map on the terminal: one line that says how to draw them all") {
+    const Run run = heaplab_run({"map", trace.path(), "all"});
+    CHECK(run.exit_code == kExitUsage);
+    CHECK(run.out.empty());
+    CHECK(run.err == "heaplab: 'heaplab map' draws one allocator, and 'all' names " + std::to_string(drawable.size()) +
+                         " with a block walk; 'heaplab map --html FILE TRACE all' draws them side by side"
+                         " (run 'heaplab --help' for the usage)\n");
   }
 }
 
