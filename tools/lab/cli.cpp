@@ -22,6 +22,7 @@
 #include "tools/lab/runner.hpp"
 #include "tools/lab/score.hpp"
 #include "tools/lab/text_report.hpp"
+#include "tools/shim/heap_reservation.hpp"
 #include "tools/trace/trace.hpp"
 
 namespace heaplab {
@@ -120,11 +121,13 @@ std::optional<std::uint64_t> parse_whole_number(std::string_view text) {
   return value;
 }
 
-/// The heap size `--heap-size` asks for, if it does.
+/// The heap size `--heap-size` asks for, if it does. It is read by the
+/// same parser as the malloc shims' HEAPLAB_HEAP_SIZE (heap_reservation.hpp),
+/// so that a size written for one is a size for the other: 4096, 64K, 10m.
 std::optional<std::size_t> heap_size_option(const CommandLine& line) {
   const std::optional<std::string_view> text = line.value("--heap-size");
   if (!text) return std::nullopt;
-  const std::optional<std::size_t> bytes = parse_byte_size(*text);
+  const std::optional<std::size_t> bytes = shim::parse_byte_size(*text);
   if (!bytes) usage_error("--heap-size needs a number of bytes above 0, like 4096, 64K or 10M, not " + quoted(*text));
   return *bytes;
 }
@@ -561,27 +564,6 @@ int run_command(std::span<const std::string_view> args, std::ostream& out, std::
 
 }  // namespace
 
-std::optional<std::size_t> parse_byte_size(std::string_view text) {
-  struct Suffix {
-    std::string_view name;  ///< As written after the number.
-    unsigned shift;         ///< log2 of the bytes it stands for.
-  };
-  constexpr Suffix kSuffixes[] = {{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"K", 10}, {"M", 20}, {"G", 30}};
-  unsigned shift = 0;
-  for (const Suffix& suffix : kSuffixes) {
-    if (text.ends_with(suffix.name)) {
-      text.remove_suffix(suffix.name.size());
-      shift = suffix.shift;
-      break;
-    }
-  }
-  const std::optional<std::uint64_t> number = parse_whole_number(text);
-  if (!number || *number == 0 || *number > (std::numeric_limits<std::size_t>::max() >> shift)) {
-    return std::nullopt;
-  }
-  return static_cast<std::size_t>(*number) << shift;
-}
-
 void write_usage(std::ostream& out) {
   out << "usage: heaplab <command> [options] [arguments]\n"
          "\n"
@@ -631,8 +613,9 @@ void write_usage(std::ostream& out) {
          "  heaplab help, heaplab --help\n"
          "      This text.\n"
          "\n"
-         "BYTES is a whole number of bytes, optionally with a suffix K, M or G (or KiB, MiB,\n"
-         "GiB; powers of 1024): 4096, 64K, 10M. Without --heap-size the heap is 10M, or "
+         "BYTES is a whole number of bytes, optionally with a suffix K, M or G, upper or lower\n"
+         "case (powers of 1024): 4096, 64K, 10m, as HEAPLAB_HEAP_SIZE reads it. Without\n"
+         "--heap-size the heap is 10M, or "
       << kAutoHeapFactor
       << " times\n"
          "the largest peak of live requests among the TRACEs when that is more (in whole MiB,\n"

@@ -65,12 +65,6 @@ inline constexpr std::size_t kMaxMapBlocks = 100000;
 /// than 12 in 13 on random-sizes).
 inline constexpr std::size_t kAutoHeapFactor = 16;
 
-/// \p text as a number of bytes: a whole decimal number, optionally
-/// followed by K, M or G (or KiB, MiB, GiB), powers of 1024: "4096", "64K",
-/// "10MiB". Empty for anything else, for 0, and for a size that does not
-/// fit in std::size_t.
-[[nodiscard]] std::optional<std::size_t> parse_byte_size(std::string_view text);
-
 /// Writes the usage of every command.
 void write_usage(std::ostream& out);
 

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <limits>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -27,6 +26,7 @@
 #include "tools/lab/lab_allocators.hpp"
 #include "tools/lab/lab_entry.hpp"
 #include "tools/lab/text_report.hpp"
+#include "tools/shim/heap_reservation.hpp"
 #include "tools/trace/trace.hpp"
 
 namespace {
@@ -752,32 +752,29 @@ TEST_CASE("cli: compare --svg writes a chart that names every allocator compared
   }
 }
 
-TEST_CASE("cli: --heap-size reads bytes with K M and G suffixes") {
-  CHECK(parse_byte_size("4096") == 4096);
-  CHECK(parse_byte_size("1") == 1);
-  CHECK(parse_byte_size("64K") == 64 * 1024);
-  CHECK(parse_byte_size("64KiB") == 64 * 1024);
-  CHECK(parse_byte_size("10M") == kStaticHeapSize);
-  CHECK(parse_byte_size("10MiB") == kStaticHeapSize);
-  CHECK(parse_byte_size("2G") == std::size_t{2} << 30);
-  CHECK(parse_byte_size("2GiB") == std::size_t{2} << 30);
-
-  for (const std::string_view garbage :
-       {"", "0", "0K", "K", "-5", "+5", " 5", "5 ", "1.5M", "10MB", "10k", "10X", "0x10", "ten",
-        "99999999999999999999", "17179869184G"}) {
-    CAPTURE(garbage);
-    CHECK_FALSE(parse_byte_size(garbage).has_value());
+TEST_CASE("cli: --heap-size reads sizes as HEAPLAB_HEAP_SIZE does, with one parser") {
+  const TempFile trace("heap-size.rep", kSmallTrace);
+  // What replay says of a --heap-size: the heap it ran on, or that the
+  // size was refused.
+  const auto heap_line = [&trace](std::string_view size) {
+    const Run run = heaplab_run({"replay", "--heap-size", std::string(size), trace.path(), "bump"});
+    return run.exit_code == kExitUsage ? std::string("refused") : lines_of(run.out).at(0);
+  };
+  // Upper and lower case suffixes, as the shims read the environment.
+  for (const std::string_view size : {"64K", "64k", "10M", "10m", "1G", "1g"}) {
+    CAPTURE(size);
+    const std::optional<std::size_t> bytes = shim::parse_byte_size(size);
+    REQUIRE(bytes.has_value());
+    CHECK(heap_line(size).ends_with("; heap " + format_bytes(*bytes)));
   }
-  // The largest that fits, and one more.
-  const std::size_t max = std::numeric_limits<std::size_t>::max();
-  CHECK(parse_byte_size(std::to_string(max >> 30) + "G") == (max >> 30) << 30);
-  CHECK_FALSE(parse_byte_size(std::to_string((max >> 30) + 1) + "G").has_value());
-
-  SUBCASE("replay runs on the heap it asks for") {
-    const TempFile trace("heap-size.rep", kSmallTrace);
-    const Run run = heaplab_run({"replay", "--heap-size", "64K", trace.path(), "bump"});
-    CHECK(run.exit_code == 0);
-    CHECK(run.out.find("; heap 64.0 KiB") != std::string::npos);
+  CHECK(heap_line("10m") == heap_line("10M"));
+  CHECK(heap_line("65536").ends_with("; heap 64.0 KiB"));
+  // What the environment refuses, --heap-size refuses.
+  for (const std::string_view garbage : {"", "0", "0K", "K", "-5", "+5", " 5", "5 ", "1.5M", "10MB", "10KiB", "10X",
+                                         "0x10", "ten", "99999999999999999999", "17179869184G"}) {
+    CAPTURE(garbage);
+    CHECK_FALSE(shim::parse_byte_size(garbage).has_value());
+    CHECK(heap_line(garbage) == "refused");
   }
 }
 
