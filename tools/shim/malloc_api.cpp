@@ -92,8 +92,8 @@ void* or_enomem(void* p) noexcept {
 }
 
 /// Puts errno back as it was at construction when the scope ends: free()
-/// and posix_memalign() must not change it, and munmap() or mmap() inside
-/// the allocator may.
+/// must not change it, nor a posix_memalign() that succeeds, and munmap()
+/// or mmap() inside the allocator may.
 class KeepErrno {
  public:
   KeepErrno() noexcept = default;
@@ -219,10 +219,18 @@ void* heaplab_memalign(size_t alignment, size_t size) noexcept {
 }
 
 int heaplab_posix_memalign(void** memptr, size_t alignment, size_t size) noexcept {
-  if (!is_posix_memalign_alignment(alignment)) return EINVAL;
-  const KeepErrno keep;
-  void* const p = shim().heap.allocate(size, alignment);
-  if (p == nullptr) return ENOMEM;
+  if (!is_posix_memalign_alignment(alignment)) return EINVAL;  // errno untouched, as in glibc
+  void* p = nullptr;
+  {
+    const KeepErrno keep;
+    p = shim().heap.allocate(size, alignment);
+  }
+  // The answer is the return value; glibc's posix_memalign also leaves
+  // errno at ENOMEM when it fails, and programs may read either.
+  if (p == nullptr) {
+    errno = ENOMEM;
+    return ENOMEM;
+  }
   *memptr = p;
   return 0;
 }

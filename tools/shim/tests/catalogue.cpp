@@ -214,6 +214,9 @@ void calloc_cases() {
                  [] { return std::calloc(opaque(SIZE_MAX), opaque(SIZE_MAX)); });
   try_allocation("calloc(1 << 32, 1 << 32)", 0, kMinimumAlignment,
                  [] { return std::calloc(opaque(std::size_t{1} << 32), opaque(std::size_t{1} << 32)); });
+  // A product that is a valid size, but more than any heap holds.
+  try_allocation("calloc(1, PTRDIFF_MAX)", 0, kMinimumAlignment,
+                 [] { return std::calloc(opaque(1), opaque(kPtrdiffMax)); });
 
   // A freed block full of non-zero bytes is the likeliest to be handed out
   // again: calloc must zero it.
@@ -253,22 +256,31 @@ void reallocarray_cases() {
 }
 
 /// posix_memalign: POSIX's alignment rule (a power of two multiple of
-/// sizeof(void*)), answered by the return value, never by errno.
+/// sizeof(void*)), answered by the return value. POSIX says nothing of
+/// errno; glibc leaves it alone for a bad alignment and sets it to ENOMEM
+/// when the block cannot be had, so the answer shows errno too.
+void posix_memalign_case(std::size_t alignment, const char* alignment_name, std::size_t size,
+                         const char* size_name) {
+  void* p = &p;  // a sentinel: posix_memalign must not touch p on failure
+  errno = 0;
+  const int result = posix_memalign(&p, opaque(alignment), opaque(size));
+  const std::string state = ", errno " + errno_name(errno);
+  const std::string call = std::string("posix_memalign(&p, ") + alignment_name + ", " + size_name + ")";
+  if (result != 0) {
+    answer(call, errno_name(result) + state + ", p unchanged: " + yes_no(p == &p));
+  } else {
+    answer(call, "0" + state + ", " + outcome(p, 0, size, std::max(alignment, kMinimumAlignment)));
+  }
+}
+
 void posix_memalign_cases() {
   const std::size_t alignments[] = {0, 3, sizeof(void*) / 2, 24, sizeof(void*), 16, 8192, 1 << 20};
   for (std::size_t alignment : alignments) {
-    void* p = &p;  // a sentinel: posix_memalign must not touch p on failure
-    const int result = posix_memalign(&p, opaque(alignment), opaque(100));
-    const std::string call = "posix_memalign(&p, " + std::to_string(alignment) + ", 100)";
-    if (result != 0) {
-      answer(call, errno_name(result) + ", p unchanged: " + yes_no(p == &p));
-    } else {
-      answer(call, "0, " + outcome(p, 0, 100, std::max(alignment, kMinimumAlignment)));
-    }
+    posix_memalign_case(alignment, std::to_string(alignment).c_str(), 100, "100");
   }
-  void* p = &p;
-  const int result = posix_memalign(&p, opaque(64), opaque(SIZE_MAX));
-  answer("posix_memalign(&p, 64, SIZE_MAX)", errno_name(result) + ", p unchanged: " + yes_no(p == &p));
+  posix_memalign_case(64, "64", SIZE_MAX, "SIZE_MAX");
+  posix_memalign_case(64, "64", kPtrdiffMax, "PTRDIFF_MAX");
+  posix_memalign_case(SIZE_MAX / 2 + 1, "SIZE_MAX / 2 + 1", 1, "1");
 }
 
 /// The memalign cases, for memalign and for aligned_alloc (\p name), which
@@ -288,6 +300,8 @@ void aligned_cases(const char* name, Allocate allocate) {
                  [&] { return allocate(opaque(SIZE_MAX / 2 + 2), opaque(1)); });
   try_allocation(std::string(name) + "(64, SIZE_MAX)", 0, 1,
                  [&] { return allocate(opaque(64), opaque(SIZE_MAX)); });
+  try_allocation(std::string(name) + "(64, PTRDIFF_MAX)", 0, 1,
+                 [&] { return allocate(opaque(64), opaque(kPtrdiffMax)); });
 }
 
 /// valloc and pvalloc: page alignment, and pvalloc's whole pages.
@@ -295,10 +309,12 @@ void page_cases() {
   const std::size_t page = page_size();
   try_allocation("valloc(100)", 100, page, [] { return valloc(opaque(100)); });
   try_allocation("valloc(SIZE_MAX)", 0, 1, [] { return valloc(opaque(SIZE_MAX)); });
+  try_allocation("valloc(PTRDIFF_MAX)", 0, 1, [] { return valloc(opaque(kPtrdiffMax)); });
   // pvalloc rounds the size up to whole pages: the usable size says so.
   try_allocation("pvalloc(100)", page, page, [] { return pvalloc(opaque(100)); });
   try_allocation("pvalloc(page + 1)", 2 * page, page, [&] { return pvalloc(opaque(page + 1)); });
   try_allocation("pvalloc(SIZE_MAX)", 0, 1, [] { return pvalloc(opaque(SIZE_MAX)); });
+  try_allocation("pvalloc(PTRDIFF_MAX)", 0, 1, [] { return pvalloc(opaque(kPtrdiffMax)); });
 }
 
 /// free: NULL, and errno kept.
@@ -355,7 +371,8 @@ void realloc_cases() {
   }
 
   for (const auto& [name, huge] : {std::pair<const char*, std::size_t>{"SIZE_MAX", SIZE_MAX},
-                                   {"PTRDIFF_MAX + 1", kPtrdiffMax + 1}}) {
+                                   {"PTRDIFF_MAX + 1", kPtrdiffMax + 1},
+                                   {"PTRDIFF_MAX", kPtrdiffMax}}) {
     errno = 0;
     void* q = std::realloc(p, opaque(huge));
     const int error = errno;
