@@ -25,12 +25,22 @@ std::size_t suffix_multiplier(std::string_view suffix) noexcept {
   }
 }
 
-/// "1 GiB", "256 MiB", "4096 bytes": \p bytes in the largest unit that
-/// divides it.
-Line& append_size(Line& line, std::size_t bytes) noexcept {
-  if (bytes % (std::size_t{1} << 30) == 0) return line << bytes / (std::size_t{1} << 30) << " GiB";
-  if (bytes % (std::size_t{1} << 20) == 0) return line << bytes / (std::size_t{1} << 20) << " MiB";
-  return line << bytes << " bytes";
+/// The most characters of HEAPLAB_HEAP_SIZE a warning quotes: enough for
+/// any size, and a value of any length still leaves the warning one line.
+constexpr std::size_t kQuotedCharacters = 40;
+
+/// Appends \p text in double quotes, as a warning shows a value from the
+/// environment: at most kQuotedCharacters of it, then "..." if there is
+/// more, and every control character as '?', since a newline in the value
+/// would end the warning's line early.
+Line& append_quoted(Line& line, std::string_view text) noexcept {
+  line << "\"";
+  for (const char c : text.substr(0, kQuotedCharacters)) {
+    const bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    const char shown = control ? '?' : c;
+    line << std::string_view(&shown, 1);
+  }
+  return line << (text.size() > kQuotedCharacters ? "...\"" : "\"");
 }
 
 }  // namespace
@@ -56,8 +66,9 @@ std::size_t heap_size_from_environment() noexcept {
   if (text == nullptr || *text == '\0') return kDefaultHeapSize;
   if (const std::optional<std::size_t> bytes = parse_byte_size(text)) return *bytes;
   Line warning;
-  warning << "heaplab malloc: HEAPLAB_HEAP_SIZE=\"" << text
-          << "\" is not a size (bytes, or a number followed by K, M or G); using ";
+  append_quoted(warning << "heaplab malloc: HEAPLAB_HEAP_SIZE=", text)
+      << " is not a size (digits with an optional K, M or G, up to ";
+  append_size(warning, kMaxRequest) << "); using ";
   append_size(warning, kDefaultHeapSize) << "\n";
   warning.write_to(STDERR_FILENO);
   return kDefaultHeapSize;

@@ -62,4 +62,12 @@ struct MallocReport {
 /// nearest (632 for 63.2%); 0 when \p denominator is 0.
 [[nodiscard]] std::size_t percent_tenths(std::size_t numerator, std::size_t denominator) noexcept;
 
+/// Appends \p bytes to \p line as the shim's warnings spell a size, for a
+/// reader rather than a parser, as heaplab::format_bytes() does for the
+/// course's demos but without allocating: "1023 B", and from 1 KiB on the
+/// largest binary unit (KiB, MiB, ... EiB) that keeps the number below
+/// 1024, to one decimal, rounded to the nearest ("1.5 KiB", "4.0 GiB",
+/// "909.5 TiB").
+Line& append_size(Line& line, std::size_t bytes) noexcept;
+
 }  // namespace heaplab::shim

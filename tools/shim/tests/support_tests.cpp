@@ -1,0 +1,127 @@
+/// \file
+/// The shim's parts, tested in-process (doctest, label `shim`): what the
+/// LD_PRELOAD tests cannot reach, and what must also hold under the
+/// sanitizers, where no shim can be preloaded.
+///
+/// - The warnings about HEAPLAB_HEAP_SIZE: their exact text, one line each.
+#include <doctest/doctest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/line.hpp"
+#include "tools/shim/heap_reservation.hpp"
+#include "tools/shim/report_line.hpp"
+
+namespace {
+
+using heaplab::shim::kDefaultHeapSize;
+
+/// What \p action writes to file descriptor 2 (the warnings' channel),
+/// caught in a pipe. The warnings are short: they fit in the pipe's buffer.
+template <class Action>
+std::string stderr_of(Action action) {
+  int ends[2];
+  REQUIRE(::pipe(ends) == 0);
+  const int saved = ::dup(STDERR_FILENO);
+  REQUIRE(saved >= 0);
+  ::dup2(ends[1], STDERR_FILENO);
+  ::close(ends[1]);
+  action();
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::string text;
+  char buffer[256];
+  for (ssize_t count; (count = ::read(ends[0], buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<std::size_t>(count));
+  }
+  ::close(ends[0]);
+  return text;
+}
+
+/// Sets HEAPLAB_HEAP_SIZE to a value for the length of a scope.
+class HeapSizeVariable {
+ public:
+  explicit HeapSizeVariable(const std::string& value) { ::setenv("HEAPLAB_HEAP_SIZE", value.c_str(), 1); }
+  HeapSizeVariable(const HeapSizeVariable&) = delete;
+  HeapSizeVariable& operator=(const HeapSizeVariable&) = delete;
+  ~HeapSizeVariable() { ::unsetenv("HEAPLAB_HEAP_SIZE"); }
+};
+
+/// The size as the warnings spell it.
+std::string size_text(std::size_t bytes) {
+  heaplab::Line line;
+  heaplab::shim::append_size(line, bytes);
+  return std::string(line.view());
+}
+
+/// The warning for a HEAPLAB_HEAP_SIZE that is not a size, quoting \p shown.
+std::string not_a_size_warning(const std::string& shown) {
+  return "heaplab malloc: HEAPLAB_HEAP_SIZE=\"" + shown +
+         "\" is not a size (digits with an optional K, M or G, up to 8.0 EiB); using 1.0 GiB\n";
+}
+
+}  // namespace
+
+TEST_CASE("shim: sizes in warnings are in binary units to one decimal") {
+  CHECK(size_text(0) == "0 B");
+  CHECK(size_text(1023) == "1023 B");
+  CHECK(size_text(1024) == "1.0 KiB");
+  CHECK(size_text(1536) == "1.5 KiB");
+  CHECK(size_text(std::size_t{256} << 20) == "256.0 MiB");
+  CHECK(size_text(std::size_t{4} << 30) == "4.0 GiB");
+  CHECK(size_text(1'000'000'000'000'000) == "909.5 TiB");  // 10^15 / 2^40 = 909.49...
+  // 1048575 bytes is 1023.999 KiB: rounded, 1024.0 KiB, which reads as 1.0 MiB.
+  CHECK(size_text((std::size_t{1} << 20) - 1) == "1.0 MiB");
+  CHECK(size_text(heaplab::kMaxRequest) == "8.0 EiB");
+  CHECK(size_text(SIZE_MAX) == "16.0 EiB");
+}
+
+TEST_CASE("shim: HEAPLAB_HEAP_SIZE that is not a size gets one line and the default") {
+  for (const char* value : {"abc", "256X", "-1", "0", "1.5G", "9223372036854775808"}) {
+    CAPTURE(value);
+    const HeapSizeVariable variable(value);
+    std::size_t bytes = 0;
+    const std::string warning = stderr_of([&] { bytes = heaplab::shim::heap_size_from_environment(); });
+    CHECK(warning == not_a_size_warning(value));
+    CHECK(bytes == kDefaultHeapSize);
+  }
+}
+
+TEST_CASE("shim: a long HEAPLAB_HEAP_SIZE is quoted in part and its warning stays one line") {
+  const std::string value(600, '9');
+  const HeapSizeVariable variable(value);
+  const std::string warning = stderr_of([] { (void)heaplab::shim::heap_size_from_environment(); });
+  CHECK(warning == not_a_size_warning(std::string(40, '9') + "..."));
+  CHECK(warning.size() < heaplab::Line::kCapacity);
+}
+
+TEST_CASE("shim: control characters in HEAPLAB_HEAP_SIZE cannot break its warning's line") {
+  const HeapSizeVariable variable("64\nM\t");
+  const std::string warning = stderr_of([] { (void)heaplab::shim::heap_size_from_environment(); });
+  CHECK(warning == not_a_size_warning("64?M?"));
+}
+
+TEST_CASE("shim: a valid HEAPLAB_HEAP_SIZE is used without a word") {
+  const HeapSizeVariable variable("256M");
+  std::size_t bytes = 0;
+  CHECK(stderr_of([&] { bytes = heaplab::shim::heap_size_from_environment(); }).empty());
+  CHECK(bytes == std::size_t{256} << 20);
+}
+
+TEST_CASE("shim: a heap the kernel cannot reserve gets one line in binary units and the default") {
+  std::span<std::byte> heap;
+  // 8 EiB is more address space than any process has: mmap refuses it.
+  const std::string warning = stderr_of([&] { heap = heaplab::shim::reserve_heap(heaplab::kMaxRequest); });
+  CHECK(warning == "heaplab malloc: cannot reserve 8.0 EiB for the heap; using 1.0 GiB\n");
+  REQUIRE(heap.size() == kDefaultHeapSize);
+  ::munmap(heap.data(), heap.size());
+}
