@@ -10,7 +10,8 @@
 //     heaplab_malloc, ...      C's and glibc's rules: errno, realloc(p, 0),
 //       |                      odd alignments (this file)
 //     MallocHeap<A>            16-byte alignment, block sizes, one lock,
-//       |                      counts (malloc_heap.hpp)
+//       |                      counts, misuse reported outside the lock
+//       |                      (malloc_heap.hpp)
 //     [SizedBlocks<A>]         a size header, for chapter 1's allocators
 //       |
 //     A                        the course's allocator, on the reservation
@@ -35,6 +36,7 @@
 #include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/chunk_source.hpp"
 #include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/misuse.hpp"
 #include "tools/shim/heap_reservation.hpp"
 #include "tools/shim/heaplab_malloc.h"
 #include "tools/shim/immortal.hpp"
@@ -63,11 +65,20 @@ heaplab::shim::MallocHeap<A> heap_on(std::span<std::byte> region,
   }
 }
 
+/// The misuse handler that was installed before the shim's: the default
+/// one, which writes the report's line and aborts.
+heaplab::MisuseHandler outer_misuse_handler = &heaplab::abort_on_misuse;
+
+void report_outside_the_heap(const heaplab::MisuseReport& report) noexcept;
+
 /// Everything a shim keeps: built by the first call, never destroyed.
 struct Shim {
-  /// Builds the heap on \p region, the reservation.
+  /// Builds the heap on \p region, the reservation, and installs the
+  /// shim's misuse handler.
   explicit Shim(std::span<std::byte> region) noexcept
-      : reserved_bytes(region.size()), heap(heap_on<ShimAllocator>(region, large_blocks)) {}
+      : reserved_bytes(region.size()), heap(heap_on<ShimAllocator>(region, large_blocks)) {
+    outer_misuse_handler = heaplab::set_misuse_handler(&report_outside_the_heap);
+  }
 
   heaplab::MmapChunkSource large_blocks;  ///< Mappings of their own for large blocks.
   std::size_t reserved_bytes;             ///< Bytes of the reservation.
@@ -84,6 +95,15 @@ Shim& shim() noexcept {
   return instance.get();
 }
 // [first_call]
+
+/// The shim's misuse handler: a report the allocator makes inside a call
+/// waits until the call has released the heap's lock
+/// (heaplab::shim::MallocHeap::hold_misuse()); any other report, and that
+/// one when it comes again, goes to the handler installed before, which
+/// writes one line and aborts.
+void report_outside_the_heap(const heaplab::MisuseReport& report) noexcept {
+  if (!shim().heap.hold_misuse(report)) outer_misuse_handler(report);
+}
 
 /// \p p, with errno set to ENOMEM when it is null: how malloc fails.
 void* or_enomem(void* p) noexcept {

@@ -11,11 +11,13 @@
 /// 2. The size of a block can be found from the pointer alone (for
 ///    realloc and malloc_usable_size): allocators that cannot tell are
 ///    wrapped in SizedBlocks.
-/// 3. Any thread may call at any time: one lock (Synchronized) around the
+/// 3. Any thread may call at any time: one lock (HeapLock) around the
 ///    allocator.
 ///
 /// The copying of realloc and the zeroing of calloc run outside the lock:
 /// the bytes being copied or cleared belong to the calling thread alone.
+/// So does a misuse report, when the shim asks for it (hold_misuse()): the
+/// default one ends in abort(), whose SIGABRT handler may call malloc.
 ///
 /// One more thing is about speed, not correctness: requests are rounded up
 /// to whole 16-byte units, so that the heap stays in 16-byte steps (see
@@ -30,14 +32,16 @@
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/contract.hpp"
-#include "stage1_static_bump/synchronized.hpp"
+#include "stage1_static_bump/misuse.hpp"
 #include "stage2_free_list/block.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
+#include "tools/shim/heap_lock.hpp"
 #include "tools/shim/sized_blocks.hpp"
 
 namespace heaplab::shim {
@@ -124,6 +128,7 @@ class MallocHeap {
   /// nullptr (the contract: a size above kMaxRequest, an alignment that is
   /// not a power of two, or no room).
   [[nodiscard]] void* allocate(std::size_t size, std::size_t align = kMinAlignment) noexcept {
+    const Call call(*this);
     void* const p = blocks_.allocate(request_size(size), std::max(align, kMinAlignment));
     if (p != nullptr) allocations_.fetch_add(1, std::memory_order_relaxed);
     return p;
@@ -154,6 +159,7 @@ class MallocHeap {
   /// since C promises 16 for every pointer realloc returns.
   [[nodiscard]] void* reallocate(void* p, std::size_t size) noexcept {
     if constexpr (requires(A& a, void* q, std::size_t n) { a.reallocate(q, n, n); }) {
+      const Call call(*this);
       void* const resized = blocks_.reallocate(p, request_size(size), kMinAlignment);
       if (resized != nullptr && resized != p) {
         allocations_.fetch_add(1, std::memory_order_relaxed);
@@ -172,7 +178,7 @@ class MallocHeap {
   /// new block, copied outside the lock, and the old one is freed.
   [[nodiscard]] void* move_to_larger_block(void* p, std::size_t size) noexcept {
     if (p == nullptr) return allocate(size);
-    const std::size_t usable = blocks_.usable_size(p);
+    const std::size_t usable = usable_size(p);
     if (usable == 0) return nullptr;  // misuse, reported: no live block has 0 usable bytes
     if (size <= usable) return p;
     void* const moved = allocate(size);  // first, so that a failure leaves p intact
@@ -186,6 +192,7 @@ class MallocHeap {
   /// reported by the allocator and changes nothing.
   void deallocate(void* p) noexcept {
     if (p == nullptr) return;
+    const Call call(*this);
     frees_.fetch_add(1, std::memory_order_relaxed);
     blocks_.deallocate(p);
   }
@@ -193,7 +200,11 @@ class MallocHeap {
   /// Bytes the caller may use at \p p (malloc_usable_size): at least what
   /// was asked for, never 0 for a live block. 0 for null, and for misuse
   /// (reported).
-  [[nodiscard]] std::size_t usable_size(void* p) noexcept { return p == nullptr ? 0 : blocks_.usable_size(p); }
+  [[nodiscard]] std::size_t usable_size(void* p) noexcept {
+    if (p == nullptr) return 0;
+    const Call call(*this);
+    return blocks_.usable_size(p);
+  }
 
   /// Blocks handed out and given back so far.
   [[nodiscard]] MallocCounts counts() const noexcept {
@@ -201,28 +212,81 @@ class MallocHeap {
   }
 
   /// The allocator's numbers (a consistent snapshot, under the lock).
-  [[nodiscard]] auto stats() const noexcept { return blocks_.stats(); }
+  [[nodiscard]] auto stats() const noexcept {
+    const Call call(*this);
+    return blocks_.stats();
+  }
   /// The allocator's check(), under the lock.
-  [[nodiscard]] CheckResult check() const noexcept { return blocks_.check(); }
+  [[nodiscard]] CheckResult check() const noexcept {
+    const Call call(*this);
+    return blocks_.check();
+  }
   /// The allocator's owns(), under the lock.
-  [[nodiscard]] bool owns(const void* p) const noexcept { return blocks_.owns(p); }
+  [[nodiscard]] bool owns(const void* p) const noexcept {
+    const Call call(*this);
+    return blocks_.owns(p);
+  }
   /// The allocator's block walk, under the lock; \p visit must not
   /// allocate from this heap.
   template <class Visitor>
   void for_each_block(Visitor&& visit) const {
+    const Call call(*this);
     blocks_.for_each_block(std::forward<Visitor>(visit));
   }
 
-  /// Takes the heap's lock and keeps it until unlock(): for fork() (see
-  /// Synchronized::lock()). No other call may be made in between.
-  void lock() noexcept { blocks_.lock(); }
+  // [hold_misuse]
+  /// For a misuse handler: keeps \p report, made by the allocator while
+  /// this thread holds the heap's lock, until the lock is released, and
+  /// then makes it again (report_misuse()), on a heap nobody holds. Returns
+  /// false, keeping nothing, when this thread does not hold the lock: the
+  /// handler must then deal with the report itself.
+  ///
+  /// Why: the default handler aborts, and abort() runs the program's
+  /// SIGABRT handler, which may allocate (a crash reporter's
+  /// backtrace_symbols() does); with the lock still held, that malloc
+  /// would wait for it forever. glibc runs the handler; so must a shim.
+  /// The allocator still returns as the contract says a reported misuse
+  /// returns, with the heap unchanged, before the report is delivered.
+  [[nodiscard]] bool hold_misuse(const MisuseReport& report) noexcept {
+    if (!lock_.held_by_this_thread()) return false;
+    if (!held_report_) held_report_ = report;  // one call makes one report; the first is kept
+    return true;
+  }
+  // [hold_misuse]
+
+  /// Takes the heap's lock and keeps it until unlock(): for fork(), whose
+  /// child must not inherit a heap that another thread is changing. No
+  /// other call may be made in between.
+  void lock() noexcept { lock_.lock(); }
   /// Releases the lock taken by lock().
-  void unlock() noexcept { blocks_.unlock(); }
+  void unlock() noexcept { lock_.unlock(); }
 
  private:
-  Synchronized<Blocks> blocks_;                ///< The blocks, behind one lock.
-  std::atomic<std::size_t> allocations_ = 0;   ///< MallocCounts::allocations.
-  std::atomic<std::size_t> frees_ = 0;         ///< MallocCounts::frees.
+  /// One call into the heap: holds the lock from construction to
+  /// destruction, and makes a report held meanwhile (hold_misuse()) again
+  /// once the lock is released.
+  class Call {
+   public:
+    /// Takes \p heap's lock.
+    explicit Call(const MallocHeap& heap) noexcept : heap_(heap) { heap_.lock_.lock(); }
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+    /// Releases the lock, then delivers the held report, if any.
+    ~Call() {
+      const std::optional<MisuseReport> held = std::exchange(heap_.held_report_, std::nullopt);
+      heap_.lock_.unlock();
+      if (held) report_misuse(*held);
+    }
+
+   private:
+    const MallocHeap& heap_;  ///< The heap whose lock is held.
+  };
+
+  mutable HeapLock lock_;                                ///< Held for every call to blocks_.
+  Blocks blocks_;                                        ///< The blocks; only touched under lock_.
+  mutable std::optional<MisuseReport> held_report_;      ///< A report waiting for lock_'s release; only touched under lock_.
+  std::atomic<std::size_t> allocations_ = 0;             ///< MallocCounts::allocations.
+  std::atomic<std::size_t> frees_ = 0;                   ///< MallocCounts::frees.
 };
 
 }  // namespace heaplab::shim

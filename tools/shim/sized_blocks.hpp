@@ -62,7 +62,7 @@ struct SizeHeader {
 /// check, as glibc's is: data in front of an interior pointer may look like
 /// a header. Chapter 2's start map is what makes such checks exact.
 ///
-/// Not thread-safe: wrap it in Synchronized (MallocHeap does).
+/// Not thread-safe: wrap it in a lock (MallocHeap does).
 template <Allocator A>
 class SizedBlocks {
  public:

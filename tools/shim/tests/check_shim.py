@@ -1,6 +1,6 @@
 """The shim's CTest driver: runs a program on glibc and under a shim, and compares.
 
-Two checks, one per subcommand:
+Three checks, one per subcommand:
 
   compare    SHIM NAME --min-allocations N [--env VAR=VALUE]... [--stdin FILE] -- PROGRAM ARG...
       Runs the program twice, on glibc and with LD_PRELOAD=SHIM and
@@ -18,6 +18,15 @@ Two checks, one per subcommand:
       answer must start with. Every misuse line must be listed in FILE
       (glibc's misuse messages are its own and are only shown). The report
       line is checked as for `compare`.
+
+  ending     SHIM --stderr REGEX [--expect ENDING] [--timeout SECONDS] -- PROGRAM ARG...
+      For programs that end by a signal or from a signal handler. Runs the
+      program under the shim and, without --expect, on glibc first. The
+      shim's run must end as glibc's did (the same exit code or signal, the
+      same stdout), or as ENDING says ("exit code 42", "signal SIGABRT"),
+      and the first line of its stderr must match REGEX: the shim's own
+      line, which shows that the shim ran. A run that does not end in time
+      is a failure, not a wait: these programs test that nothing hangs.
 
 Exits with 0 when every check passes; otherwise prints what differs and
 exits with 1. Python 3 standard library only.
@@ -69,15 +78,15 @@ def environment(extra, shim=None):
     return env
 
 
-def run(command, env, stdin_path=None):
+def run(command, env, stdin_path=None, timeout=RUN_TIMEOUT_SECONDS):
     """Runs `command` and returns (exit code, stdout bytes, stderr text)."""
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     try:
         result = subprocess.run(command, env=env, stdin=stdin, capture_output=True,
-                                timeout=RUN_TIMEOUT_SECONDS, check=False)
+                                timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise CheckFailed("`{}` did not finish in {} s: a deadlock?".format(
-            " ".join(command), RUN_TIMEOUT_SECONDS)) from None
+            " ".join(command), timeout)) from None
     finally:
         if stdin_path:
             stdin.close()
@@ -236,16 +245,55 @@ def catalogue(args):
     print(report.group(0))
 
 
+def ending(args):
+    """The `ending` subcommand."""
+    expected_out = None
+    if args.expect:
+        expected_end = args.expect
+    else:
+        glibc_code, expected_out, glibc_err = run(args.command, environment(args.env), args.stdin,
+                                                  args.timeout)
+        expected_end = describe_exit(glibc_code)
+        if parse_report(glibc_err)[0]:
+            raise CheckFailed("the glibc run printed a heaplab report: it was not on glibc")
+
+    code, out, err = run(args.command, environment(args.env, args.shim), args.stdin, args.timeout)
+    name = os.path.basename(args.shim)
+    end = describe_exit(code)
+    if end != expected_end:
+        raise CheckFailed("under {}, `{}` ended with {}, not {}\nstderr:\n{}".format(
+            name, " ".join(args.command), end, expected_end, err))
+    if expected_out is not None and out != expected_out:
+        raise CheckFailed("stdout differs from glibc's: " + first_difference(
+            expected_out.decode("utf-8", "replace"), out.decode("utf-8", "replace")))
+    first_line = err.split("\n", 1)[0]
+    if not re.match(args.stderr, first_line):
+        raise CheckFailed("the first line on stderr under {} does not match {!r}: {!r}".format(
+            name, args.stderr, first_line))
+    print("{}: ended with {}{}".format(os.path.basename(args.command[0]), end,
+                                       "" if args.expect else ", as on glibc"))
+    print(first_line)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="check", required=True)
     for name, helptext in (("compare", "a program's output on glibc and on the shim"),
-                           ("catalogue", "the bad-input catalogue's answers")):
+                           ("catalogue", "the bad-input catalogue's answers"),
+                           ("ending", "how a program ends under the shim")):
         sub = commands.add_parser(name, help=helptext)
         sub.add_argument("shim", help="the shim library to preload")
-        sub.add_argument("name", help="the shim's name in its report line, e.g. quick-fit")
-        sub.add_argument("--min-allocations", type=int, required=True,
-                         help="the fewest allocations the report may show")
+        if name == "ending":
+            sub.add_argument("--stderr", required=True, metavar="REGEX",
+                             help="what the first line on stderr must match")
+            sub.add_argument("--expect", metavar="ENDING",
+                             help="the ending, e.g. 'signal SIGABRT' (default: glibc's)")
+            sub.add_argument("--timeout", type=float, default=RUN_TIMEOUT_SECONDS,
+                             help="seconds after which a run counts as hung")
+        else:
+            sub.add_argument("name", help="the shim's name in its report line, e.g. quick-fit")
+            sub.add_argument("--min-allocations", type=int, required=True,
+                             help="the fewest allocations the report may show")
         sub.add_argument("--env", action="append", default=[], metavar="VAR=VALUE",
                          help="an environment variable for both runs")
         sub.add_argument("--stdin", help="a file to feed to the program's standard input")
@@ -255,7 +303,7 @@ def main():
         sub.add_argument("command", nargs="+", help="the program and its arguments (after --)")
     args = parser.parse_args()
     try:
-        (compare if args.check == "compare" else catalogue)(args)
+        {"compare": compare, "catalogue": catalogue, "ending": ending}[args.check](args)
     except CheckFailed as failure:
         print("FAILED: {}".format(failure), file=sys.stderr)
         return 1

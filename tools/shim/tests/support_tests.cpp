@@ -4,10 +4,14 @@
 /// sanitizers, where no shim can be preloaded.
 ///
 /// - The warnings about HEAPLAB_HEAP_SIZE: their exact text, one line each.
+/// - HeapLock: it knows which thread holds it, and it excludes.
+/// - MallocHeap: a misuse report held by the shim's handler comes again
+///   once the heap's lock is free.
 #include <doctest/doctest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,10 +19,17 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
+#include "stage1_static_bump/bump_allocator.hpp"
 #include "stage1_static_bump/contract.hpp"
 #include "stage1_static_bump/line.hpp"
+#include "stage1_static_bump/misuse.hpp"
+#include "tests/support/aligned_region.hpp"
+#include "tools/shim/heap_lock.hpp"
 #include "tools/shim/heap_reservation.hpp"
+#include "tools/shim/malloc_heap.hpp"
 #include "tools/shim/report_line.hpp"
 
 namespace {
@@ -124,4 +135,92 @@ TEST_CASE("shim: a heap the kernel cannot reserve gets one line in binary units 
   CHECK(warning == "heaplab malloc: cannot reserve 8.0 EiB for the heap; using 1.0 GiB\n");
   REQUIRE(heap.size() == kDefaultHeapSize);
   ::munmap(heap.data(), heap.size());
+}
+
+// ---------------------------------------------------------------- HeapLock
+
+TEST_CASE("shim: HeapLock knows whether the calling thread holds it") {
+  heaplab::shim::HeapLock lock;
+  CHECK_FALSE(lock.held_by_this_thread());
+  lock.lock();
+  CHECK(lock.held_by_this_thread());
+  bool held_elsewhere = true;
+  std::thread([&] { held_elsewhere = lock.held_by_this_thread(); }).join();
+  CHECK_FALSE(held_elsewhere);
+  lock.unlock();
+  CHECK_FALSE(lock.held_by_this_thread());
+}
+
+TEST_CASE("shim: HeapLock lets one thread at a time in") {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 20'000;
+  heaplab::shim::HeapLock lock;
+  int inside = 0;        // threads between lock() and unlock(): never more than one
+  long long total = 0;   // a non-atomic sum that only the lock keeps whole
+  std::atomic<int> overlaps{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < kRounds; ++round) {
+        lock.lock();
+        if (++inside != 1) overlaps.fetch_add(1);
+        ++total;
+        --inside;
+        lock.unlock();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(overlaps.load() == 0);
+  CHECK(total == static_cast<long long>(kThreads) * kRounds);
+}
+
+// ------------------------------------------------- misuse outside the lock
+
+namespace {
+
+using BumpHeap = heaplab::shim::MallocHeap<heaplab::BumpAllocator>;
+
+/// What the test's misuse handler saw.
+struct HeldReports {
+  BumpHeap* heap = nullptr;                        ///< The heap under test.
+  int held = 0;                                     ///< Reports kept by hold_misuse().
+  std::vector<heaplab::MisuseReport> delivered;     ///< Reports made again, outside the lock.
+  bool served_in_handler = false;                   ///< Whether a malloc from the handler was served.
+};
+HeldReports held_reports;
+
+/// The shim's handler, as malloc_api.cpp installs it, but recording: a
+/// report made again outside the lock is recorded, and the handler then
+/// allocates from the heap, as a SIGABRT handler may.
+void hold_then_record(const heaplab::MisuseReport& report) noexcept {
+  if (held_reports.heap->hold_misuse(report)) {
+    ++held_reports.held;
+    return;
+  }
+  held_reports.delivered.push_back(report);
+  void* const block = held_reports.heap->allocate(32);
+  held_reports.served_in_handler = block != nullptr;
+  held_reports.heap->deallocate(block);
+}
+
+}  // namespace
+
+TEST_CASE("shim: a misuse report inside the heap comes again once its lock is free") {
+  const heaplab::testing::AlignedRegion region(1 << 20, 64);
+  BumpHeap heap(region.bytes());
+  held_reports = {&heap, 0, {}, false};
+  const heaplab::MisuseHandler previous = heaplab::set_misuse_handler(&hold_then_record);
+
+  void* const block = heap.allocate(64);
+  REQUIRE(block != nullptr);
+  heap.deallocate(block);
+  heap.deallocate(block);  // the double free
+
+  heaplab::set_misuse_handler(previous);
+  CHECK(held_reports.held == 1);
+  REQUIRE(held_reports.delivered.size() == 1);
+  CHECK(held_reports.delivered[0].kind == heaplab::Misuse::double_free);
+  CHECK(held_reports.delivered[0].pointer == block);
+  CHECK(held_reports.served_in_handler);
 }
