@@ -172,9 +172,11 @@ heaplab::shim::SavedStderr report_channel;
 // [fork]
 /// fork() copies the heap as it is at that instant. Holding the heap's lock
 /// across the fork means no other thread is halfway through changing it,
-/// so the child gets a whole heap, and a lock it can release.
-void before_fork() noexcept { shim().heap.lock(); }
-void after_fork() noexcept { shim().heap.unlock(); }
+/// so the child gets a whole heap, and a lock it can release (a fork from
+/// a signal handler that interrupted this thread's own call is the
+/// exception: see HeapLock::lock_for_fork()).
+void before_fork() noexcept { shim().heap.lock_for_fork(); }
+void after_fork() noexcept { shim().heap.unlock_after_fork(); }
 
 /// Runs when the library is loaded, before main(). The fork handlers are
 /// registered here, not in the first malloc: pthread_atfork() may itself

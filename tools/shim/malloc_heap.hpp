@@ -254,12 +254,12 @@ class MallocHeap {
   }
   // [hold_misuse]
 
-  /// Takes the heap's lock and keeps it until unlock(): for fork(), whose
-  /// child must not inherit a heap that another thread is changing. No
-  /// other call may be made in between.
-  void lock() noexcept { lock_.lock(); }
-  /// Releases the lock taken by lock().
-  void unlock() noexcept { lock_.unlock(); }
+  /// fork()'s prepare step: the heap's lock, so that the child does not
+  /// inherit a heap another thread is changing (HeapLock::lock_for_fork()).
+  /// No other call may be made before unlock_after_fork().
+  void lock_for_fork() noexcept { lock_.lock_for_fork(); }
+  /// fork()'s parent and child steps: undoes lock_for_fork().
+  void unlock_after_fork() noexcept { lock_.unlock_after_fork(); }
 
  private:
   /// One call into the heap: holds the lock from construction to

@@ -4,7 +4,8 @@
 /// sanitizers, where no shim can be preloaded.
 ///
 /// - The warnings about HEAPLAB_HEAP_SIZE: their exact text, one line each.
-/// - HeapLock: it knows which thread holds it, and it excludes.
+/// - HeapLock: it knows which thread holds it, it excludes, and its fork
+///   steps never wait for their own thread.
 /// - MallocHeap: a misuse report held by the shim's handler comes again
 ///   once the heap's lock is free.
 #include <doctest/doctest.h>
@@ -173,6 +174,26 @@ TEST_CASE("shim: HeapLock lets one thread at a time in") {
   for (std::thread& thread : threads) thread.join();
   CHECK(overlaps.load() == 0);
   CHECK(total == static_cast<long long>(kThreads) * kRounds);
+}
+
+TEST_CASE("shim: HeapLock's fork steps take a free lock and leave a held one as it is") {
+  heaplab::shim::HeapLock lock;
+  // A fork from a thread outside the heap: the lock is taken, then released.
+  lock.lock_for_fork();
+  CHECK(lock.held_by_this_thread());
+  lock.unlock_after_fork();
+  CHECK_FALSE(lock.held_by_this_thread());
+
+  // A fork from a signal handler that interrupted this thread inside the
+  // heap: the lock stays the interrupted call's, before and after, and
+  // that call releases it.
+  lock.lock();
+  lock.lock_for_fork();
+  CHECK(lock.held_by_this_thread());
+  lock.unlock_after_fork();
+  CHECK(lock.held_by_this_thread());
+  lock.unlock();
+  CHECK_FALSE(lock.held_by_this_thread());
 }
 
 // ------------------------------------------------- misuse outside the lock
