@@ -20,7 +20,8 @@
 ///     <----------------- lead ---------------->
 ///
 /// - `size` is what the caller asked for; it becomes kFreed when the block
-///   is freed, which is how a second free of it is caught.
+///   is freed, which is how a second free of it is told from a free of an
+///   interior pointer.
 /// - `lead` is how far the payload lies from the start of A's block: 16, or
 ///   the alignment when more than 16 is asked (the block is then aligned
 ///   to it, and so is the payload, `lead` bytes further).
@@ -30,6 +31,12 @@
 ///
 /// Freeing gives the block back to A, which for a bump heap means nothing
 /// happens: the `bump_alloc` crate's global allocator never frees either.
+///
+/// The header is not what tells a block from any other pointer: it lies in
+/// memory the program writes, and the bytes in front of an interior pointer
+/// may read as a header (a program may even write one there). SizedBlocks
+/// keeps its own record of the payloads it has handed out, a LiveBlockMap,
+/// and reads a header only for a pointer the record says is a live block.
 #pragma once
 
 #include <algorithm>
@@ -42,6 +49,7 @@
 #include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/contract.hpp"
 #include "stage1_static_bump/misuse.hpp"
+#include "tools/shim/live_block_map.hpp"
 
 namespace heaplab::shim {
 
@@ -56,11 +64,15 @@ struct SizeHeader {
 /// above). Models heaplab::Allocator; the wrapped allocator \p A is built in
 /// place from the constructor's arguments.
 ///
-/// Misuse that is cheap to catch is reported through report_misuse(): a
-/// pointer outside A's blocks, a second free, and a pointer whose header is
-/// implausible (an interior pointer, most likely). The last is a plausibility
-/// check, as glibc's is: data in front of an interior pointer may look like
-/// a header. Chapter 2's start map is what makes such checks exact.
+/// Every pointer that is not a live block's payload is reported through
+/// report_misuse(), exactly, whatever bytes lie in front of it: a pointer
+/// outside A's blocks as foreign, one whose header is marked freed as a
+/// double free, and any other as an interior pointer. The live payloads are
+/// the ones in a LiveBlockMap, SizedBlocks' own record, which the program
+/// cannot write to (chapter 2's start map does the same for chapter 2's
+/// blocks). Only the word of a report reads the program's memory: bytes
+/// marked as a freed header in front of an interior pointer make it read
+/// "double free".
 ///
 /// Not thread-safe: wrap it in a lock (MallocHeap does).
 template <Allocator A>
@@ -101,6 +113,10 @@ class SizedBlocks {
     auto* const block = static_cast<std::byte*>(inner_.allocate(total, lead));
     if (block == nullptr) return nullptr;
     std::byte* const payload_start = block + lead;
+    if (!live_.insert(payload_start)) {  // no memory to record it: not handed out
+      inner_.deallocate(block);
+      return nullptr;
+    }
     ::new (static_cast<void*>(payload_start - kHeaderSize)) SizeHeader{size, lead};
     count_in(size);
     return payload_start;
@@ -112,6 +128,7 @@ class SizedBlocks {
     if (p == nullptr) return;
     SizeHeader* const header = live_header(p, "SizedBlocks::deallocate");
     if (header == nullptr) return;  // misuse, reported
+    live_.erase(p);
     count_out(header->size);
     header->size = kFreed;
     inner_.deallocate(static_cast<std::byte*>(p) - header->lead);
@@ -159,35 +176,35 @@ class SizedBlocks {
   [[nodiscard]] const A& inner() const noexcept { return inner_; }
 
  private:
+  // [live_header]
   /// The header of the live block whose payload is \p p, or null after
-  /// reporting misuse on behalf of \p where.
+  /// reporting misuse on behalf of \p where. The record says which
+  /// pointers are live blocks; the header is read only for those.
   [[nodiscard]] SizeHeader* live_header(void* p, std::string_view where) noexcept {
     auto* const payload = static_cast<std::byte*>(p);
-    // Both the payload and its header must lie in A's blocks before the
-    // header is read at all: a foreign pointer may have no memory in front.
-    if (!inner_.owns(payload) || !inner_.owns(payload - kHeaderSize)) {
+    if (live_.contains(payload)) return header_of(payload);
+    if (!inner_.owns(payload)) {
       report_misuse({Misuse::foreign_pointer, p, where});
-      return nullptr;
+    } else {
+      report_misuse({was_freed(payload) ? Misuse::double_free : Misuse::interior_pointer, p, where});
     }
-    SizeHeader* const header = std::launder(reinterpret_cast<SizeHeader*>(payload - kHeaderSize));
-    if (header->size == kFreed) {
-      report_misuse({Misuse::double_free, p, where});
-      return nullptr;
-    }
-    if (!is_plausible(*header, payload)) {
-      report_misuse({Misuse::interior_pointer, p, where});
-      return nullptr;
-    }
-    return header;
+    return nullptr;
+  }
+  // [live_header]
+
+  /// For the word of a report only: true when \p payload, inside A's
+  /// blocks but no live block's payload, has a header marked freed in
+  /// front of it, as a block freed before has. Read only when the header
+  /// is aligned and lies in A's blocks, where there is memory to read.
+  [[nodiscard]] bool was_freed(std::byte* payload) const noexcept {
+    return is_aligned(payload, kHeaderSize) && inner_.owns(payload - kHeaderSize) &&
+           header_of(payload)->size == kFreed;
   }
 
-  /// True when \p header could have been written by allocate() for the
-  /// payload at \p payload: a request size, a lead that is a power of two
-  /// of at least 16 with the payload aligned to it, and a block start in A.
-  [[nodiscard]] bool is_plausible(const SizeHeader& header, std::byte* payload) const noexcept {
-    return header.size <= kMaxRequest && is_power_of_two(header.lead) && header.lead >= kHeaderSize &&
-           is_aligned(payload, header.lead) && header.lead <= address_of(payload) &&
-           inner_.owns(payload - header.lead);
+  /// The header in front of \p payload. Precondition: there is memory to
+  /// read there, 16-aligned.
+  [[nodiscard]] static SizeHeader* header_of(std::byte* payload) noexcept {
+    return std::launder(reinterpret_cast<SizeHeader*>(payload - kHeaderSize));
   }
 
   /// Counts a new live block of \p size requested bytes.
@@ -204,6 +221,7 @@ class SizedBlocks {
   }
 
   A inner_;                            ///< The wrapped allocator.
+  LiveBlockMap live_;                  ///< The payloads of the live blocks: the record the checks trust.
   std::size_t requested_ = 0;          ///< Bytes asked for by live blocks. Invariant: <= A's used bytes.
   std::size_t peak_requested_ = 0;     ///< The largest requested_ so far.
   std::size_t live_allocations_ = 0;   ///< Blocks handed out and not freed.

@@ -403,6 +403,21 @@ struct MisuseCase {
   void (*misuse)();
 };
 
+/// An interior pointer with the bytes of a block header in front of it, as
+/// a program's own data may hold them: p + 32 of a 64-byte block p, after
+/// the 16 bytes {1000000, 16} at p + 16. Read as the header of a block, they
+/// say "a block of 1000000 bytes, 16 bytes into its allocation": a shim
+/// that trusted them would free p + 32, or let realloc keep it for any size
+/// up to a million bytes, inviting the program to write past its block.
+char* interior_behind_fake_header() {
+  auto* p = static_cast<char*>(std::malloc(opaque(64)));
+  std::memset(p, 0, 64);
+  const std::size_t fake_header[2] = {1'000'000, 16};
+  std::memcpy(p + 16, fake_header, sizeof fake_header);
+  char* volatile interior = p + 32;  // volatile: the misuse is on purpose
+  return interior;
+}
+
 const MisuseCase kMisuseCases[] = {
     {"double free of a 64-byte block", "double-free-64",
      [] {
@@ -439,6 +454,15 @@ const MisuseCase kMisuseCases[] = {
        char* volatile interior = p + 16;
        std::free(interior);
      }},
+    {"free of an interior pointer behind a block header's bytes", "fake-header-free",
+     [] { std::free(interior_behind_fake_header()); }},
+    {"realloc of an interior pointer behind a block header's bytes", "fake-header-realloc",
+     [] {
+       void* q = std::realloc(interior_behind_fake_header(), opaque(1000));
+       std::fprintf(stderr, "realloc returned %s\n", q == nullptr ? "NULL" : "a block");
+     }},
+    {"malloc_usable_size of an interior pointer behind a block header's bytes", "fake-header-usable-size",
+     [] { std::fprintf(stderr, "usable size: %zu\n", malloc_usable_size(interior_behind_fake_header())); }},
 };
 
 /// \p text with every "0x<hex digits>" replaced by "0x?": the report's

@@ -8,6 +8,8 @@
 ///   steps never wait for their own thread.
 /// - MallocHeap: a misuse report held by the shim's handler comes again
 ///   once the heap's lock is free.
+/// - SizedBlocks (the bump shim's block sizes): its own record of the live
+///   blocks decides what a block is, never bytes the program wrote.
 #include <doctest/doctest.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -28,10 +31,13 @@
 #include "stage1_static_bump/line.hpp"
 #include "stage1_static_bump/misuse.hpp"
 #include "tests/support/aligned_region.hpp"
+#include "tests/support/recording_handler.hpp"
 #include "tools/shim/heap_lock.hpp"
 #include "tools/shim/heap_reservation.hpp"
+#include "tools/shim/live_block_map.hpp"
 #include "tools/shim/malloc_heap.hpp"
 #include "tools/shim/report_line.hpp"
+#include "tools/shim/sized_blocks.hpp"
 
 namespace {
 
@@ -244,4 +250,111 @@ TEST_CASE("shim: a misuse report inside the heap comes again once its lock is fr
   CHECK(held_reports.delivered[0].kind == heaplab::Misuse::double_free);
   CHECK(held_reports.delivered[0].pointer == block);
   CHECK(held_reports.served_in_handler);
+}
+
+// ------------------------------------------------------- the bump shim's record
+
+TEST_CASE("shim: LiveBlockMap holds exactly the payloads inserted and not erased") {
+  heaplab::shim::LiveBlockMap map;
+  // Addresses only: the map never touches the memory it describes. Two of
+  // them gigabytes apart, in leaves of their own.
+  const auto at = [](std::uintptr_t address) { return reinterpret_cast<const void*>(address); };
+  const std::uintptr_t low = 0x10'0000;
+  const std::uintptr_t high = 0x7f12'3456'7890;
+  CHECK_FALSE(map.contains(at(low)));
+  REQUIRE(map.insert(at(low)));
+  REQUIRE(map.insert(at(high)));
+  CHECK(map.contains(at(low)));
+  CHECK(map.contains(at(high)));
+  for (const std::uintptr_t near : {low - 16, low + 16, low + 1, low + 8, high - 16, high + 16}) {
+    CAPTURE(near);
+    CHECK_FALSE(map.contains(at(near)));
+  }
+  map.erase(at(low));
+  CHECK_FALSE(map.contains(at(low)));
+  CHECK(map.contains(at(high)));
+  // Beyond the 48 bits of a Linux address space: nothing is recorded.
+  const std::uintptr_t beyond = std::uintptr_t{1} << 48;
+  CHECK_FALSE(map.insert(at(beyond)));
+  CHECK_FALSE(map.contains(at(beyond)));
+}
+
+namespace {
+
+/// Chapter 1's bump heap with block sizes, as the bump shim has it.
+using SizedBump = heaplab::shim::SizedBlocks<heaplab::BumpAllocator>;
+
+/// Writes, at \p p + 16 inside a block of at least 48 bytes, the 16 bytes
+/// of a block header {1000000, 16}, and returns \p p + 32: an interior
+/// pointer that a check reading the bytes in front of it would take for
+/// a block of a million bytes.
+std::byte* behind_fake_header(void* p) {
+  REQUIRE(p != nullptr);
+  const std::size_t fake_header[2] = {1'000'000, 16};
+  std::memcpy(static_cast<std::byte*>(p) + 16, fake_header, sizeof fake_header);
+  return static_cast<std::byte*>(p) + 32;
+}
+
+/// A heap of type \p Heap on a region of its own, with one 64-byte block
+/// and an interior pointer into it behind a block header's bytes.
+template <class Heap>
+struct FakeHeaderInBlock {
+  heaplab::testing::AlignedRegion region{1 << 16, 64};  ///< The heap's memory.
+  Heap heap{region.bytes()};                            ///< The heap under test.
+  void* block = heap.allocate(64);                      ///< The one block.
+  std::byte* interior = behind_fake_header(block);     ///< block + 32, behind {1000000, 16}.
+};
+
+}  // namespace
+
+TEST_CASE("shim: SizedBlocks takes no bytes the program wrote for a block header") {
+  FakeHeaderInBlock<SizedBump> fixture;
+  SizedBump& heap = fixture.heap;
+  void* const block = fixture.block;
+  std::byte* const interior = fixture.interior;
+  const auto before = heap.stats();
+
+  const heaplab::testing::RecordingHandler handler;
+  CHECK(heap.usable_size(interior) == 0);
+  heap.deallocate(interior);
+  CHECK(handler.count(heaplab::Misuse::interior_pointer) == 2);
+  CHECK(handler.reports().size() == 2);
+  const auto after = heap.stats();
+  CHECK(after.requested == before.requested);
+  CHECK(after.peak_requested == before.peak_requested);
+  CHECK(after.live_allocations == before.live_allocations);
+  CHECK(heap.usable_size(block) == 64);  // the real block is untouched
+  CHECK(heap.check());
+}
+
+TEST_CASE("shim: SizedBlocks reports a second free as a double free and a misaligned pointer as interior") {
+  const heaplab::testing::AlignedRegion region(1 << 16, 64);
+  SizedBump heap(region.bytes());
+  void* const block = heap.allocate(100);
+  void* const next = heap.allocate(100);
+  REQUIRE((block != nullptr && next != nullptr));
+
+  const heaplab::testing::RecordingHandler handler;
+  heap.deallocate(block);
+  CHECK(handler.reports().empty());
+  heap.deallocate(block);
+  CHECK(heap.usable_size(block) == 0);
+  CHECK(handler.count(heaplab::Misuse::double_free) == 2);
+  heap.deallocate(static_cast<std::byte*>(next) + 1);
+  heap.deallocate(static_cast<std::byte*>(next) + 8);
+  CHECK(handler.count(heaplab::Misuse::interior_pointer) == 2);
+  int on_the_stack = 0;
+  heap.deallocate(&on_the_stack);
+  CHECK(handler.count(heaplab::Misuse::foreign_pointer) == 1);
+  CHECK(heap.stats().live_allocations == 1);
+  CHECK(heap.check());
+}
+
+TEST_CASE("shim: the bump heap's realloc refuses an interior pointer behind a block header's bytes") {
+  FakeHeaderInBlock<BumpHeap> fixture;
+  const heaplab::testing::RecordingHandler handler;
+  CHECK(fixture.heap.reallocate(fixture.interior, 1000) == nullptr);
+  CHECK(handler.count(heaplab::Misuse::interior_pointer) == 1);
+  CHECK(fixture.heap.stats().live_allocations == 1);
+  CHECK(fixture.heap.usable_size(fixture.block) == 64);
 }
