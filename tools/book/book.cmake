@@ -35,17 +35,27 @@ add_test(NAME "book: every exercise says how hard it is"
     COMMAND ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/check_marks.py --source ${PROJECT_SOURCE_DIR})
 set_tests_properties("book: every exercise says how hard it is" PROPERTIES LABELS docs TIMEOUT 60)
 
+# A test that a book tool, run on a broken book, answers with status EXIT
+# and output matching every one of MATCHES (tools/grade/expect_grade.cmake).
+#   heaplab_book_answer_test(NAME COMMAND <tool and arguments...> EXIT <status> MATCHES <regex>...)
+function(heaplab_book_answer_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT" "COMMAND;MATCHES")
+  list(JOIN arg_COMMAND "$<SEMICOLON>" command)
+  list(JOIN arg_MATCHES "$<SEMICOLON>" matches)
+  add_test(NAME "book: ${name}"
+      COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${command}" -DEXIT=${arg_EXIT} "-DMATCHES=${matches}"
+              -P ${PROJECT_SOURCE_DIR}/tools/grade/expect_grade.cmake)
+  set_tests_properties("book: ${name}" PROPERTIES LABELS docs TIMEOUT 60)
+endfunction()
+
 # A page that quotes code that is not there is one line and status 2.
 set(broken_book ${CMAKE_CURRENT_BINARY_DIR}/book_with_a_missing_quote)
 file(MAKE_DIRECTORY ${broken_book}/docs)
 file(WRITE ${broken_book}/README.md "# A page {#a_page}\n\n\\snippet nowhere.hpp tag\n")
-list(JOIN render "$<SEMICOLON>" render_list)
-add_test(NAME "book: a page that quotes a file that is not there is one line"
-    COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${render_list}$<SEMICOLON>--source$<SEMICOLON>${broken_book}" -DEXIT=2
-            "-DMATCHES=^render_book: .snippet nowhere.hpp tag: No such file or directory.$"
-            -P ${PROJECT_SOURCE_DIR}/tools/grade/expect_grade.cmake)
-set_tests_properties("book: a page that quotes a file that is not there is one line"
-    PROPERTIES LABELS docs TIMEOUT 60)
+heaplab_book_answer_test("a page that quotes a file that is not there is one line"
+    COMMAND ${render} --source ${broken_book}
+    EXIT 2
+    MATCHES "^render_book: .snippet nowhere.hpp tag: No such file or directory.$")
 
 # The glossary explains words the book uses, each with its section.
 add_test(NAME "docs: every glossary term is used by the book and points to its section"
@@ -77,12 +87,9 @@ file(MAKE_DIRECTORY ${drifted_book}/stage1_drift ${drifted_book}/docs ${drifted_
 file(WRITE ${drifted_book}/stage1_drift/README.md
      "# A page {#a_page}\n\nThe heap is 123 KiB.\n\nA block is 48 bytes.\n")
 file(WRITE ${drifted_book}/tools/book/prose_numbers.txt "stage1_drift/README.md | 48 bytes | arithmetic: 16 + 24\n")
-set(prose_numbers ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/check_prose_numbers.py
-    --source ${drifted_book} --build ${PROJECT_BINARY_DIR} --list)
-list(JOIN prose_numbers "$<SEMICOLON>" prose_numbers_list)
-add_test(NAME "book: a number in prose that nothing prints, or whose arithmetic fails, is named"
-    COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${prose_numbers_list}" -DEXIT=1
-            "-DMATCHES=stage1_drift/README.md:3: 123 KiB: The heap is 123 KiB.;stage1_drift/README.md:5: 48 bytes: listed, but 16 \\+ 24 gives 40"
-            -P ${PROJECT_SOURCE_DIR}/tools/grade/expect_grade.cmake)
-set_tests_properties("book: a number in prose that nothing prints, or whose arithmetic fails, is named"
-    PROPERTIES LABELS docs TIMEOUT 60)
+heaplab_book_answer_test("a number in prose that nothing prints, or whose arithmetic fails, is named"
+    COMMAND ${HEAPLAB_PYTHON3} ${PROJECT_SOURCE_DIR}/tools/book/check_prose_numbers.py
+            --source ${drifted_book} --build ${PROJECT_BINARY_DIR} --list
+    EXIT 1
+    MATCHES "stage1_drift/README.md:3: 123 KiB: The heap is 123 KiB."
+            "stage1_drift/README.md:5: 48 bytes: listed, but 16 \\+ 24 gives 40")
