@@ -207,7 +207,10 @@ class Learners : public FirstFitAllocator {
   // SIGSEGV, which is what these tests are about.
   __attribute__((no_sanitize("null"))) static void misstep() noexcept {
     if constexpr (M == Misstep::crash) {
-      int* volatile nowhere = nullptr;  // volatile: the compiler cannot see it is null and trap instead
+      // The pointer volatile: the compiler cannot see it is null and trap
+      // instead. The int volatile too: an optimising GCC drops a plain store
+      // whose address it traces back to no object, and nothing would crash.
+      volatile int* volatile nowhere = nullptr;
       *nowhere = 1;
     } else if constexpr (M == Misstep::hang) {
       for (volatile bool forever = true; forever;) {
