@@ -59,6 +59,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "bench/bench_support.hpp"
@@ -195,7 +196,11 @@ struct Mirror {
   [[gnu::always_inline]] T* object(Args&&... args) const noexcept {
     void* memory = get(sizeof(T), alignof(T));
     if (memory == nullptr) return nullptr;
-    return ::new (memory) T(std::forward<Args>(args)...);
+    if constexpr (std::is_constructible_v<T, Args...>) {
+      return ::new (memory) T(std::forward<Args>(args)...);
+    } else {
+      return ::new (memory) T{std::forward<Args>(args)...};  // aggregate, member by member
+    }
   }
   template <class T>
   [[gnu::always_inline]] T* array(std::size_t count) const noexcept {

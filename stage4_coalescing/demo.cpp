@@ -387,7 +387,7 @@ void free_out_of_order(std::string_view name) {
   A& heap = small.heap;
   std::array<void*, 6> blocks{};
   for (void*& p : blocks) p = heap.allocate(24);
-  for (const std::size_t i : {4, 0, 2}) heap.deallocate(blocks[i]);
+  for (void* const p : {blocks[4], blocks[0], blocks[2]}) heap.deallocate(p);
   std::printf("%.*s:\n  %s\n", static_cast<int>(name.size()), name.data(), draw_free_lists(heap).c_str());
   void* const taken = heap.allocate(24);
   std::printf("  allocate(24) takes the block at %s\n", block_offset(heap, taken).c_str());

@@ -425,7 +425,7 @@ TEST_CASE("deferred coalescing: a pass merges every run of free blocks, however 
   void* const rest = fill_rest(heap);
   const std::size_t rest_size = block_size(*header(rest));
   // Runs of one, three and two free blocks, the last one up to the rest.
-  for (const std::size_t i : {1, 3, 4, 5, 7, 8}) heap.deallocate(b[i]);
+  for (void* const p : {b[1], b[3], b[4], b[5], b[7], b[8]}) heap.deallocate(p);
   CHECK(heap.stats().free_blocks == 6);
   CHECK(heap.check());
   // Four blocks' worth fits nowhere, even after the pass, which leaves
@@ -495,7 +495,7 @@ TEST_CASE("address order: the list stays sorted however blocks are freed and mer
     spacers.push_back(heap.allocate(kRequest));
     REQUIRE((blocks.back() && spacers.back()));
   }
-  for (const std::size_t i : {3, 0, 4, 1, 2}) heap.deallocate(blocks[i]);
+  for (void* const p : {blocks[3], blocks[0], blocks[4], blocks[1], blocks[2]}) heap.deallocate(p);
   std::vector<const BlockHeader*> expected;
   for (void* p : blocks) expected.push_back(header(p));
   CHECK(listed(heap) == expected);
@@ -527,9 +527,9 @@ TEST_CASE("LIFO: the last block freed is the head of the list") {
     REQUIRE(blocks.back() != nullptr);
     REQUIRE(heap.allocate(kRequest) != nullptr);  // a spacer
   }
-  for (const std::size_t i : {2, 0, 3, 1}) {
-    heap.deallocate(blocks[i]);
-    CHECK(heap.free_blocks().head() == header(blocks[i]));
+  for (void* const p : {blocks[2], blocks[0], blocks[3], blocks[1]}) {
+    heap.deallocate(p);
+    CHECK(heap.free_blocks().head() == header(p));
   }
   const std::vector<const BlockHeader*> expected{header(blocks[1]), header(blocks[3]), header(blocks[0]),
                                                  header(blocks[2])};

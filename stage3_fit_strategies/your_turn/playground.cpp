@@ -23,9 +23,10 @@ int main() {
   alignas(16) std::array<std::byte, 1024> region{};
   Heap heap(region);
   // Holes of 64, 200, 32 and 120 bytes, each followed by an allocated spacer.
+  const std::array<std::size_t, 4> hole_sizes{64, 200, 32, 120};
   std::array<void*, 4> holes{};
-  for (std::size_t i = 0; const std::size_t size : {64, 200, 32, 120}) {
-    holes[i++] = heap.allocate(size);
+  for (std::size_t i = 0; i < holes.size(); ++i) {
+    holes[i] = heap.allocate(hole_sizes[i]);
     (void)heap.allocate(8);
   }
   for (void* const hole : holes) heap.deallocate(hole);

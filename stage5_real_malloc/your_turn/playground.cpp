@@ -26,9 +26,10 @@ int main() {
   Heap heap(region);
   // Blocks for 24, 100 and 600 bytes, each followed by an allocated
   // spacer so that none merges when they are freed.
+  const std::array<std::size_t, 3> sizes{24, 100, 600};
   std::array<void*, 3> freed{};
-  for (std::size_t i = 0; const std::size_t size : {24, 100, 600}) {
-    freed[i++] = heap.allocate(size);
+  for (std::size_t i = 0; i < freed.size(); ++i) {
+    freed[i] = heap.allocate(sizes[i]);
     (void)heap.allocate(8);
   }
   for (void* const p : freed) heap.deallocate(p);

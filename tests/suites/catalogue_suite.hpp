@@ -456,13 +456,17 @@ TEST_CASE_TEMPLATE_DEFINE("catalogue: free of an interior pointer is reported as
 
 // ---- calloc() ----------------------------------------------------------------
 
+/// A calloc() request: count elements of size bytes each. (A struct rather
+/// than a pair taken apart: CAPTURE() is a lambda, and clang 14 cannot
+/// capture a structured binding.)
+struct Product {
+  std::size_t count;  ///< Elements.
+  std::size_t size;   ///< Bytes per element.
+};
+
 TEST_CASE_TEMPLATE_DEFINE("catalogue: calloc overflow is refused as rejected", F, calloc_overflow) {
   Scene<F> scene;
   auto& heap = scene.heap();
-  struct Product {
-    std::size_t count;
-    std::size_t size;
-  };
   // The first four wrap around (to 0, 2, 0 and 1); the last does not, but
   // is PTRDIFF_MAX + 1.
   for (const Product& product : {Product{kTopBit, 2}, Product{3, kSizeMax / 3 + 1},
@@ -483,13 +487,10 @@ TEST_CASE_TEMPLATE_DEFINE("catalogue: calloc with a zero count or size gives a u
   auto& heap = scene.heap();
   const HeapStats before = heap.stats();
   std::vector<void*> blocks;
-  constexpr std::size_t kZero = 0;
-  for (const auto& [count, size] :
-       {std::pair{kZero, std::size_t{8}}, std::pair{std::size_t{8}, kZero}, std::pair{kZero, kSizeMax},
-        std::pair{kSizeMax, kZero}}) {
-    CAPTURE(count);
-    CAPTURE(size);
-    void* const p = heap.allocate_zeroed(count, size);
+  for (const Product& product : {Product{0, 8}, Product{8, 0}, Product{0, kSizeMax}, Product{kSizeMax, 0}}) {
+    CAPTURE(product.count);
+    CAPTURE(product.size);
+    void* const p = heap.allocate_zeroed(product.count, product.size);
     REQUIRE(p != nullptr);
     CHECK(heap.owns(p));
     for (void* q : blocks) CHECK(p != q);

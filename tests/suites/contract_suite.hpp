@@ -433,13 +433,18 @@ TEST_CASE_TEMPLATE_DEFINE("allocate_zeroed returns zeroed bytes and refuses a pr
     CHECK(std::all_of(p, p + 512, [](std::byte b) { return b == std::byte{0}; }));
   }
   // count * size wraps around (to 0, and to 2), or exceeds PTRDIFF_MAX.
-  for (const auto& [count, size] : {std::pair{kTopBitAlignment, std::size_t{2}},
-                                    std::pair{std::size_t{3}, kSizeMax / 3 + 1},
-                                    std::pair{kTopBitAlignment / 2, std::size_t{2}}}) {
-    CAPTURE(count);
-    CAPTURE(size);
+  // A struct rather than a pair taken apart: CAPTURE() is a lambda, and
+  // clang 14 cannot capture a structured binding.
+  struct Product {
+    std::size_t count;
+    std::size_t size;
+  };
+  for (const Product& product :
+       {Product{kTopBitAlignment, 2}, Product{3, kSizeMax / 3 + 1}, Product{kTopBitAlignment / 2, 2}}) {
+    CAPTURE(product.count);
+    CAPTURE(product.size);
     const HeapStats before = heap.stats();
-    CHECK(heap.allocate_zeroed(count, size) == nullptr);
+    CHECK(heap.allocate_zeroed(product.count, product.size) == nullptr);
     const HeapStats after = heap.stats();
     heaplab::testing::check_same_live_state(before, after);
     CHECK(after.rejected == before.rejected + 1);
