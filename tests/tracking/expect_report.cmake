@@ -53,8 +53,10 @@ if(TOOL STREQUAL "asan")
              "${asan_kind} of size 1 at ${line}"
              " *#0 0x[0-9a-f]+ in [^\n]*${function}[^\n]*use_after_free.cpp:[0-9]+")
 elseif(TOOL STREQUAL "memcheck")
+  # The file as the debug information names it: alone (GCC), or with its
+  # directory (clang).
   set(report "== ${memcheck_kind} of size 1\n"
-             "==[0-9]+== +at 0x[0-9A-F]+: [^\n]*${function}[^\n]*\\(use_after_free.cpp:[0-9]+\\)")
+             "==[0-9]+== +at 0x[0-9A-F]+: [^\n]*${function}[^\n]*\\(([^\n()]*/)?use_after_free.cpp:[0-9]+\\)")
 else()
   message(FATAL_ERROR "expect_report.cmake: TOOL must be asan or memcheck, not '${TOOL}'")
 endif()
