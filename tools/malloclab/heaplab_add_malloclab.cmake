@@ -66,12 +66,6 @@ function(heaplab_malloclab_hand_over name library summary)
     heaplab_malloclab_lab(${name} ${library} "${summary}")
     return()
   endif()
-  if(HEAPLAB_BUILD_TESTS)
-    # doctest's discovery reads variables its module sets where it is
-    # included; a deferred call runs in the top directory, which has none.
-    find_package(doctest REQUIRED)
-    include(doctest)
-  endif()
   heaplab_add_allocator(${name}
       TYPE heaplab::MallocLabAllocator
       HEADER ${HEAPLAB_MALLOCLAB_DIR}/malloc_lab_allocator.hpp

@@ -229,6 +229,12 @@ function(heaplab_yours_tests name)
   if(arg_YOUR_TURN)
     list(APPEND labels LABELS stage${arg_YOUR_TURN} LABELS yourturn${arg_YOUR_TURN})
   endif()
+  # doctest's discovery reads variables its module sets where it is
+  # included, so it is included here: a call from a folder that never
+  # included it (a chapter's your_turn/, a learner's own) still registers
+  # its tests, where it would register one "NOT_BUILT" placeholder.
+  find_package(doctest REQUIRED)
+  include(doctest)
   foreach(each IN LISTS names)
     doctest_discover_tests(${name}_tests TEST_SPEC "*<${each}>"
         ADD_LABELS 1  # the suite: contract, catalogue, model or chapter
