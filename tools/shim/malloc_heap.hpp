@@ -12,7 +12,8 @@
 ///    realloc and malloc_usable_size): allocators that cannot tell are
 ///    wrapped in SizedBlocks.
 /// 3. Any thread may call at any time: one lock (HeapLock) around the
-///    allocator.
+///    allocator, unless the allocator locks what it shares itself
+///    (SelfLockingHeap: chapter 5's thread caches).
 ///
 /// The copying of realloc and the zeroing of calloc run outside the lock:
 /// the bytes being copied or cleared belong to the calling thread alone.
@@ -69,8 +70,24 @@ template <class A>
   }
 }
 
+// [self_locking]
+/// An allocator that is safe to call from any thread by itself (chapter
+/// 5's ThreadCaches): it locks what its threads share, keeps a misuse
+/// report made under its lock until the lock is released (hold_misuse()),
+/// and holds its lock across fork(). MallocHeap adds no lock of its own
+/// in front of one: a second lock would put back the cost its thread
+/// caches take away.
+template <class A>
+concept SelfLockingHeap = requires(A& a, const MisuseReport& report) {
+  { a.hold_misuse(report) } -> std::same_as<bool>;
+  a.lock_for_fork();
+  a.unlock_after_fork();
+};
+// [self_locking]
+
 /// A C heap over the allocator \p A: malloc's alignment, block sizes from
-/// a pointer, one lock, and the counts of the report (see the file comment).
+/// a pointer, one lock (none for a SelfLockingHeap), and the counts of the
+/// report (see the file comment).
 /// Models heaplab::Allocator and heaplab::Reallocating. \p A is built in
 /// place from the constructor's arguments.
 template <Allocator A>
@@ -107,10 +124,11 @@ class MallocHeap {
   /// per block, which the allocator counts as requested.
   ///
   /// Not for SizedBlocks, which rounds its payloads itself and counts the
-  /// caller's sizes; nor for sizes above kMaxRequest, which the allocator
-  /// refuses as they are.
+  /// caller's sizes; nor for a SelfLockingHeap, whose size classes are
+  /// whole 16-byte units already; nor for sizes above kMaxRequest, which
+  /// the allocator refuses as they are.
   [[nodiscard]] static constexpr std::size_t request_size(std::size_t size) noexcept {
-    if constexpr (!KnowsBlockSizes<A>) {
+    if constexpr (!KnowsBlockSizes<A> || SelfLockingHeap<A>) {  // they round their blocks themselves
       return size;
     } else {
       // Chapter 2's header, and chapter 4's footer where allocated blocks
@@ -130,7 +148,7 @@ class MallocHeap {
   [[nodiscard]] void* allocate(std::size_t size, std::size_t align = kMinAlignment) noexcept {
     const Call call(*this);
     void* const p = blocks_.allocate(request_size(size), std::max(align, kMinAlignment));
-    if (p != nullptr) allocations_.fetch_add(1, std::memory_order_relaxed);
+    if (p != nullptr) count_allocation();
     return p;
   }
 
@@ -162,8 +180,8 @@ class MallocHeap {
       const Call call(*this);
       void* const resized = blocks_.reallocate(p, request_size(size), kMinAlignment);
       if (resized != nullptr && resized != p) {
-        allocations_.fetch_add(1, std::memory_order_relaxed);
-        if (p != nullptr) frees_.fetch_add(1, std::memory_order_relaxed);
+        count_allocation();
+        if (p != nullptr) count_free();
       }
       return resized;
     } else {
@@ -193,7 +211,7 @@ class MallocHeap {
   void deallocate(void* p) noexcept {
     if (p == nullptr) return;
     const Call call(*this);
-    frees_.fetch_add(1, std::memory_order_relaxed);
+    count_free();
     blocks_.deallocate(p);
   }
 
@@ -208,7 +226,15 @@ class MallocHeap {
 
   /// Blocks handed out and given back so far.
   [[nodiscard]] MallocCounts counts() const noexcept {
-    return {allocations_.load(std::memory_order_relaxed), frees_.load(std::memory_order_relaxed)};
+    if constexpr (SelfLockingHeap<A>) {
+      // Its own lifetime count, and the blocks no longer live: a shared
+      // counter, touched by every thread's every call, would be the one
+      // cache line all threads fight over.
+      const auto s = blocks_.stats();
+      return {s.allocations, s.allocations - s.live_allocations};
+    } else {
+      return {allocations_.load(std::memory_order_relaxed), frees_.load(std::memory_order_relaxed)};
+    }
   }
 
   /// The allocator's numbers (a consistent snapshot, under the lock).
@@ -248,6 +274,7 @@ class MallocHeap {
   /// The allocator still returns as the contract says a reported misuse
   /// returns, with the heap unchanged, before the report is delivered.
   [[nodiscard]] bool hold_misuse(const MisuseReport& report) noexcept {
+    if constexpr (SelfLockingHeap<A>) return blocks_.hold_misuse(report);
     if (!lock_.held_by_this_thread()) return false;
     if (!held_report_) held_report_ = report;  // one call makes one report; the first is kept
     return true;
@@ -257,9 +284,21 @@ class MallocHeap {
   /// fork()'s prepare step: the heap's lock, so that the child does not
   /// inherit a heap another thread is changing (HeapLock::lock_for_fork()).
   /// No other call may be made before unlock_after_fork().
-  void lock_for_fork() noexcept { lock_.lock_for_fork(); }
+  void lock_for_fork() noexcept {
+    if constexpr (SelfLockingHeap<A>) {
+      blocks_.lock_for_fork();
+    } else {
+      lock_.lock_for_fork();
+    }
+  }
   /// fork()'s parent and child steps: undoes lock_for_fork().
-  void unlock_after_fork() noexcept { lock_.unlock_after_fork(); }
+  void unlock_after_fork() noexcept {
+    if constexpr (SelfLockingHeap<A>) {
+      blocks_.unlock_after_fork();
+    } else {
+      lock_.unlock_after_fork();
+    }
+  }
 
  private:
   /// One call into the heap: holds the lock from construction to
@@ -267,12 +306,15 @@ class MallocHeap {
   /// once the lock is released.
   class Call {
    public:
-    /// Takes \p heap's lock.
-    explicit Call(const MallocHeap& heap) noexcept : heap_(heap) { heap_.lock_.lock(); }
+    /// Takes \p heap's lock (none for a SelfLockingHeap).
+    explicit Call(const MallocHeap& heap) noexcept : heap_(heap) {
+      if constexpr (!SelfLockingHeap<A>) heap_.lock_.lock();
+    }
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;
     /// Releases the lock, then delivers the held report, if any.
     ~Call() {
+      if constexpr (SelfLockingHeap<A>) return;
       const std::optional<MisuseReport> held = std::exchange(heap_.held_report_, std::nullopt);
       heap_.lock_.unlock();
       if (held) report_misuse(*held);
@@ -287,6 +329,15 @@ class MallocHeap {
   mutable std::optional<MisuseReport> held_report_;      ///< A report waiting for lock_'s release; only touched under lock_.
   std::atomic<std::size_t> allocations_ = 0;             ///< MallocCounts::allocations.
   std::atomic<std::size_t> frees_ = 0;                   ///< MallocCounts::frees.
+
+  /// Counts a block handed out (not for a SelfLockingHeap: see counts()).
+  void count_allocation() noexcept {
+    if constexpr (!SelfLockingHeap<A>) allocations_.fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Counts a block given back (not for a SelfLockingHeap: see counts()).
+  void count_free() noexcept {
+    if constexpr (!SelfLockingHeap<A>) frees_.fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 }  // namespace heaplab::shim
