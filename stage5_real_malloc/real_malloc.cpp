@@ -12,5 +12,12 @@ template class GrowingHeap<SegregatedFitRegion>;
 template class GrowingHeap<QuickFitRegion>;
 template class LargeBlocks<GrowingHeap<SegregatedFitRegion>>;
 template class LargeBlocks<GrowingHeap<QuickFitRegion>>;
+template class CoalescingAllocator<TwoLevelLists, ElidedFooters>;
+// Quick fit can sit on two-level lists as it sits on segregated fits.
+template class CoalescingAllocator<TwoLevelLists, QuickTags>;
+template class ParkingHeap<TwoLevelLists>;
+template class QuickCache<ParkingHeap<TwoLevelLists>>;
+template class GrowingHeap<TwoLevelRegion>;
+template class LargeBlocks<GrowingHeap<TwoLevelRegion>>;
 
 }  // namespace heaplab

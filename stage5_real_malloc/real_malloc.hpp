@@ -13,6 +13,10 @@
 ///                  +--> ChunkBudget --> upstream ChunkSource (mmap) <--+
 ///                       (regions and mappings together within a limit)
 ///
+/// TwoLevelFitAllocator is SegregatedFitAllocator's stack over a
+/// TwoLevelRegion (two_level_lists.hpp): TLSF's two-level classes, where a
+/// search looks at one block whatever the number of free blocks.
+///
 /// A request goes down the stack until a layer serves it; a pointer goes
 /// down to the layer that holds it. Each layer is a whole allocator of the
 /// contract, and says in its own file what it adds.
@@ -40,6 +44,7 @@
 #include "stage5_real_malloc/parking_heap.hpp"
 #include "stage5_real_malloc/quick_fit.hpp"
 #include "stage5_real_malloc/segregated_fits.hpp"
+#include "stage5_real_malloc/two_level_lists.hpp"
 
 namespace heaplab {
 
@@ -120,14 +125,22 @@ using SegregatedFitAllocator = BasicSegregatedFitAllocator<>;
 /// Quick fit: segregated fits with quick lists in front of each region
 /// (glibc's tcache idea), growing and mapping as segregated fits does.
 using QuickFitAllocator = RealMalloc<QuickFitRegion>;
+/// Two-level segregated fits (TLSF's O(1) good fit, footer elision),
+/// growing into new regions and mapping large blocks.
+using TwoLevelFitAllocator = RealMalloc<TwoLevelRegion>;
 
 extern template class QuickCache<ParkingHeap<SegregatedLists<FirstFit>>>;
 extern template class GrowingHeap<SegregatedFitRegion>;
 extern template class GrowingHeap<QuickFitRegion>;
 extern template class LargeBlocks<GrowingHeap<SegregatedFitRegion>>;
 extern template class LargeBlocks<GrowingHeap<QuickFitRegion>>;
+extern template class ParkingHeap<TwoLevelLists>;
+extern template class QuickCache<ParkingHeap<TwoLevelLists>>;
+extern template class GrowingHeap<TwoLevelRegion>;
+extern template class LargeBlocks<GrowingHeap<TwoLevelRegion>>;
 
 static_assert(Reallocating<SegregatedFitAllocator>);
 static_assert(Reallocating<QuickFitAllocator>);
+static_assert(Reallocating<TwoLevelFitAllocator>);
 
 }  // namespace heaplab

@@ -247,6 +247,8 @@ struct RealMallocOverSpan {
 using SegregatedOverSpan = RealMallocOverSpan<SegregatedFitAllocator>;
 /// Quick fit (segregated fits with quick lists) over a caller-provided region.
 using QuickFitOverSpan = RealMallocOverSpan<QuickFitAllocator>;
+/// Two-level segregated fits (TLSF's O(1) good fit) over a caller-provided region.
+using TwoLevelOverSpan = RealMallocOverSpan<TwoLevelFitAllocator>;
 
 /// Segregated fits on a quarter of the memory, growing into the rest from
 /// the process's mmap source: new regions, and a mapping of its own for
@@ -283,7 +285,8 @@ using ContractAllocators =
                SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
                WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
-               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan>;
+               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan,
+               TwoLevelOverSpan>;
 
 /// Every allocator that gives single blocks back and resizes them
 /// (heaplab::Reallocating): the model-based random test (model_tests.cpp)
@@ -293,7 +296,8 @@ using ReallocatingAllocators =
                SynchronizedExplicitList, FirstFitOverSpan, NextFitOverSpan, BestFitOverSpan,
                WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
-               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan>;
+               DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan,
+               TwoLevelOverSpan>;
 
 /// The fixtures that map large blocks: the bad-input catalogue's rows for
 /// them (catalogue_tests.cpp).
@@ -324,5 +328,6 @@ TYPE_TO_STRING_AS("stage4: DeferredFirstFit over a span", heaplab::testing::Defe
 TYPE_TO_STRING_AS("stage4: ElidedFirstFit over a span", heaplab::testing::ElidedOverSpan);
 TYPE_TO_STRING_AS("stage5: SegregatedFitAllocator over a span", heaplab::testing::SegregatedOverSpan);
 TYPE_TO_STRING_AS("stage5: QuickFitAllocator over a span", heaplab::testing::QuickFitOverSpan);
+TYPE_TO_STRING_AS("stage5: TwoLevelFitAllocator over a span", heaplab::testing::TwoLevelOverSpan);
 TYPE_TO_STRING_AS("stage5: SegregatedFitAllocator with growth and mapped blocks",
                   heaplab::testing::SegregatedWithUpstream);
