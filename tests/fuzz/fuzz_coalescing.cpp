@@ -1,8 +1,9 @@
 /// \file
 /// libFuzzer target for the coalescing allocators of chapters 4 and 5: the
-/// nine over a region of their own, and chapter 5's segregated fits and
-/// quick fit growing from a chunk source, with large blocks in mappings of
-/// their own (quick fit so is the drop-in malloc's configuration).
+/// ten over a region of their own, and chapter 5's segregated fits, quick
+/// fit and two-level fits growing from a chunk source, with large blocks in
+/// mappings of their own (quick fit so is the drop-in malloc's
+/// configuration).
 ///
 /// Coalescing, footer elision, deferred merging, the quick lists and the
 /// upstream are where boundary tags can go wrong; the harness frees runs of
@@ -57,7 +58,7 @@ void fuzz_with_upstream(std::string_view name, const HeapShape& shape, FuzzInput
 }
 
 /// The family, in the order the first input byte picks them.
-constexpr std::array<Configuration, 11> kConfigurations{{
+constexpr std::array<Configuration, 13> kConfigurations{{
     {"CoalescingFirstFit", &fuzz_over_region<heaplab::CoalescingFirstFit>},
     {"CoalescingNextFit", &fuzz_over_region<heaplab::CoalescingNextFit>},
     {"CoalescingBestFit", &fuzz_over_region<heaplab::CoalescingBestFit>},
@@ -69,6 +70,8 @@ constexpr std::array<Configuration, 11> kConfigurations{{
     {"QuickFitAllocator", &fuzz_over_region<heaplab::QuickFitAllocator>},
     {"SegregatedFitAllocator with upstream", &fuzz_with_upstream<heaplab::SegregatedFitAllocator>},
     {"QuickFitAllocator with upstream", &fuzz_with_upstream<heaplab::QuickFitAllocator>},
+    {"TwoLevelFitAllocator", &fuzz_over_region<heaplab::TwoLevelFitAllocator>},
+    {"TwoLevelFitAllocator with upstream", &fuzz_with_upstream<heaplab::TwoLevelFitAllocator>},
 }};
 
 }  // namespace

@@ -56,6 +56,8 @@ constexpr LabAllocator kAllocators[] = {
                                       "size classes with a bitmap (good fit), merging, footer elision"),
     lab_entry<QuickFitAllocator>("quick-fit", "stage 5", "QuickFitAllocator",
                                  "segregated fits with quick lists in front (glibc's tcache idea)"),
+    lab_entry<TwoLevelFitAllocator>("two-level-fit", "stage 5", "TwoLevelFitAllocator",
+                                    "two-level size classes with two bitmaps: O(1) good fit (TLSF)"),
     // The references bring their own memory; HeapLimited holds them to the
     // lab's heap size, as the heap holds every allocator above.
     lab_entry<HeapLimited<PmrPool>>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
