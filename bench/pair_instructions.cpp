@@ -84,9 +84,10 @@ bool count_ours(const char* name) {
 int main() {
   if (!count_ours<heaplab::SegregatedFitAllocator>("segregated_fit")) return 1;
   if (!count_ours<heaplab::QuickFitAllocator>("quick_fit")) return 1;
+  if (!count_ours<heaplab::TwoLevelFitAllocator>("two_level_fit")) return 1;
   count_pairs(
       "glibc", [] { return std::malloc(kSize); }, [](void* p) { std::free(p); });
-  std::printf("pair_instructions: %d pairs of %zu bytes per contender (segregated_fit, quick_fit, glibc)%s\n",
+  std::printf("pair_instructions: %d pairs of %zu bytes per contender (segregated_fit, quick_fit, two_level_fit, glibc)%s\n",
               kPairs, kSize, RUNNING_ON_VALGRIND ? "" : "; run under callgrind to count them");
   return 0;
 }
