@@ -34,14 +34,14 @@
 /// that class is a mask and a count-trailing-zeros in the request's row,
 /// and, if the row has none, one more of each in the first-level word.
 ///
-/// What it costs: a block of the request's own class that would have fit
-/// is passed over while a larger class has one; the request takes a block
-/// up to one class (1/32 of its power of two) larger than best fit would.
-/// The block chosen is split by chapter 4 anyway (the tail goes back on its
-/// list), so the bytes are not lost: only the choice of block differs from
-/// best fit's. When no class above has a block, the head of the request's
-/// own class is looked at instead (still one block), so a fitting block
-/// there is used before the heap grows.
+/// What it costs: rounding up searches as if the request were up to one
+/// class wider, at most 1/32 of its size larger, so a block of the
+/// request's own class that would have fit is passed over while a class
+/// above has one. The block chosen is split by chapter 4 anyway (the tail
+/// goes back on its list), so no bytes are lost: only the choice of block
+/// differs from best fit's. When no class above has a block, the head of
+/// the request's own class is looked at instead (still one block), so a
+/// fitting block there is used before the heap grows.
 ///
 /// An alignment above the default asks for more: the request's size plus
 /// the alignment plus the smallest block, the most any alignment gap can
@@ -251,7 +251,15 @@ class TwoLevelLists {
   [[nodiscard]] Choice take_head(std::size_t index, const BlockRequest& request, std::size_t& visited) const noexcept {
     BlockHeader* const head = lists_[index].head();
     ++visited;
-    return {nullptr, head, place_block(*head, request)};  // the head: nobody before it
+    return {nullptr, head, place_head(*head, request)};  // the head: nobody before it
+  }
+
+  /// Where \p request goes in \p block: place_block(), but with the
+  /// default alignment every payload is aligned already, so there is no
+  /// gap to work out, only the size to compare.
+  [[nodiscard]] static Placement place_head(BlockHeader& block, const BlockRequest& request) noexcept {
+    if (request.align <= kDefaultAlignment) return {block_size(block) >= request.needed, 0, request.needed};
+    return place_block(block, request);
   }
 
   /// check() for list \p index: its links, its blocks' classes, its bit.
