@@ -70,6 +70,17 @@ struct SizeClasses {
 };
 // [size_classes]
 
+/// True when a block of \p size bytes belongs in class \p index of
+/// \p Classes, asked both ways: of() names the class, and the size lies
+/// between the class's smallest block and the next class's. The lists'
+/// check() asks it, so that a class mapping that disagrees with itself is
+/// caught.
+template <class Classes>
+[[nodiscard]] constexpr bool in_size_class(std::size_t size, std::size_t index) noexcept {
+  const bool below_next = index + 1 == Classes::kCount || size < Classes::smallest_block(index + 1);
+  return Classes::of(size) == index && Classes::smallest_block(index) <= size && below_next;
+}
+
 static_assert(SizeClasses::of(SizeClasses::kExactLimit - 8) == SizeClasses::kExactClasses - 1);
 static_assert(SizeClasses::of(SizeClasses::kExactLimit) == SizeClasses::kExactClasses);
 static_assert(SizeClasses::of(~std::size_t{0} & ~kFlagMask) == SizeClasses::kCount - 1);
@@ -153,7 +164,7 @@ class SegregatedLists {
       if (const CheckResult links = list.check(owned, offset_of); !links) return links;
       CheckResult classes = CheckResult::pass();
       list.for_each([&](const BlockHeader& block) {
-        if (classes && !in_class(block_size(block), index)) {
+        if (classes && !in_size_class<Classes>(block_size(block), index)) {
           classes = CheckResult::fail("every free block is on the list of its size class", offset_of(block));
         }
       });
@@ -166,15 +177,6 @@ class SegregatedLists {
  private:
   /// Bits per bitmap word.
   static constexpr std::size_t kWordBits = 64;
-
-  /// True when a block of \p size bytes belongs in class \p index, asked
-  /// both ways: of() names the class, and the size lies between the class's
-  /// smallest block and the next class's. check() asks it, so that a class
-  /// mapping that disagrees with itself is caught.
-  [[nodiscard]] static constexpr bool in_class(std::size_t size, std::size_t index) noexcept {
-    const bool below_next = index + 1 == kLists || size < Classes::smallest_block(index + 1);
-    return list_for(size) == index && Classes::smallest_block(index) <= size && below_next;
-  }
 
   // [exact_fit]
   /// Good fit's O(1) case: below Classes::kExactLimit a class holds

@@ -68,6 +68,7 @@
 #include "stage4_coalescing/coalescing_allocator.hpp"
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage4_coalescing/linked_free_list.hpp"
+#include "stage5_real_malloc/segregated_fits.hpp"
 
 namespace heaplab {
 
@@ -267,7 +268,7 @@ class TwoLevelLists {
   [[nodiscard]] CheckResult check_list(std::size_t index, Owned owned, OffsetOf offset_of) const noexcept {
     const LinkedFreeList& list = lists_[index];
     const auto listed = [&](const BlockHeader* /*before*/, const BlockHeader& block) {
-      if (!in_class(block_size(block), index)) {
+      if (!in_size_class<TwoLevelClasses>(block_size(block), index)) {
         return CheckResult::fail("every free block is on the list of its size class", offset_of(block));
       }
       return CheckResult::pass();
@@ -277,14 +278,6 @@ class TwoLevelLists {
       return CheckResult::fail("the second-level bitmap marks exactly the non-empty classes", 0);
     }
     return CheckResult::pass();
-  }
-
-  /// True when a block of \p size bytes belongs in class \p index, asked
-  /// both ways: of() names the class, and the size lies between the class's
-  /// smallest block and the next class's.
-  [[nodiscard]] static constexpr bool in_class(std::size_t size, std::size_t index) noexcept {
-    const bool below_next = index + 1 == kLists || size < TwoLevelClasses::smallest_block(index + 1);
-    return list_for(size) == index && TwoLevelClasses::smallest_block(index) <= size && below_next;
   }
 
   void mark_nonempty(std::size_t index) noexcept {
