@@ -286,6 +286,15 @@ struct SynchronizedSegregatedGrowing {
   heaplab::Synchronized<heaplab::SegregatedFitAllocator> heap{memory.bytes(), growing_upstream(source)};
 };
 
+/// Two-level fits, growing from a source that checks every chunk comes
+/// back exactly as it went out.
+struct SynchronizedTwoLevelGrowing {
+  static constexpr bool kGrows = true;
+  AlignedRegion memory{kFirstRegionBytes, 4096};
+  heaplab::testing::TestChunkSource source{std::size_t{64} * 1024 * 1024, 4096};
+  heaplab::Synchronized<heaplab::TwoLevelFitAllocator> heap{memory.bytes(), growing_upstream(source)};
+};
+
 /// Fixtures whose chunk source checks what comes back (TestChunkSource).
 template <class F>
 concept CountsChunks = requires(F& f) { f.source.bad_releases(); };
@@ -553,6 +562,8 @@ TYPE_TO_STRING_AS("stage5: Synchronized QuickFitAllocator with growth and mapped
                   SynchronizedQuickFitGrowing);
 TYPE_TO_STRING_AS("stage5: Synchronized SegregatedFitAllocator with growth and mapped blocks",
                   SynchronizedSegregatedGrowing);
+TYPE_TO_STRING_AS("stage5: Synchronized TwoLevelFitAllocator with growth and mapped blocks",
+                  SynchronizedTwoLevelGrowing);
 
 TEST_SUITE("concurrency") {
 
@@ -640,7 +651,7 @@ TEST_CASE_TEMPLATE("threads racing to exhaustion never overrun the region", A,
 
 TEST_CASE_TEMPLATE("threads allocating and freeing each other's blocks leave every byte accounted for", F,
                    SynchronizedExplicitList, SynchronizedNextFit, SynchronizedCoalescing, SynchronizedQuickFitGrowing,
-                   SynchronizedSegregatedGrowing) {
+                   SynchronizedSegregatedGrowing, SynchronizedTwoLevelGrowing) {
   F fixture;
   const MisuseCounter misuse;
   std::vector<Mailbox> mailboxes(kThreads);
