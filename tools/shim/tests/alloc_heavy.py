@@ -9,11 +9,21 @@ between glibc and the shim.
 
 Run with PYTHONMALLOC=malloc, or most small objects never reach malloc
 (see tools/shim/tests/CMakeLists.txt).
+
+Usage: alloc_heavy.py [DIVISOR]   (every step's count divided by DIVISOR,
+default 1: measure_real_programs.py --quick runs a small version)
 """
 import json
+import sys
 import zlib
 
 ROUNDS = 2
+
+
+def scaled(count):
+    """`count`, divided by the command line's DIVISOR (at least 1)."""
+    divisor = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    return max(1, count // divisor)
 
 
 def checksum(text):
@@ -37,9 +47,10 @@ class Particle:
 def dicts_and_lists(round_number):
     """Grows a dict of lists, then deletes two entries in three."""
     table = {}
-    for i in range(60_000):
-        table.setdefault("key{}".format(i % 5_000), []).append(i * round_number)
-    for i in range(0, 5_000, 3):
+    keys = scaled(5_000)
+    for i in range(scaled(60_000)):
+        table.setdefault("key{}".format(i % keys), []).append(i * round_number)
+    for i in range(0, keys, 3):
         del table["key{}".format(i)]
     total = sum(len(values) for values in table.values())
     return "dicts: {} keys, {} values, sum {}".format(len(table), total,
@@ -49,7 +60,7 @@ def dicts_and_lists(round_number):
 def string_building():
     """Builds a text from many small pieces, splits it and joins it again."""
     pieces = []
-    for i in range(40_000):
+    for i in range(scaled(40_000)):
         pieces.append("line {} of {}".format(i, "x" * (i % 23)))
     text = "\n".join(pieces)
     words = text.split()
@@ -59,7 +70,7 @@ def string_building():
 
 def sorting():
     """Sorts tuples and strings with keys, which allocates the key lists."""
-    records = [((i * 7919) % 10_007, "name{}".format((i * 31) % 1_000)) for i in range(50_000)]
+    records = [((i * 7919) % 10_007, "name{}".format((i * 31) % 1_000)) for i in range(scaled(50_000))]
     by_number = sorted(records)
     by_name = sorted(records, key=lambda record: (record[1], -record[0]))
     return "sorting: first {}, last {}, by name first {}".format(by_number[0], by_number[-1],
@@ -69,7 +80,7 @@ def sorting():
 def json_round_trip():
     """Encodes nested data to JSON and decodes it back."""
     data = [{"id": i, "name": "item{}".format(i), "values": list(range(i % 17)),
-             "nested": {"even": i % 2 == 0, "label": "n" * (i % 5)}} for i in range(15_000)]
+             "nested": {"even": i % 2 == 0, "label": "n" * (i % 5)}} for i in range(scaled(15_000))]
     encoded = json.dumps(data, sort_keys=True)
     decoded = json.loads(encoded)
     same = decoded == data
@@ -78,7 +89,7 @@ def json_round_trip():
 
 def many_instances():
     """Creates many instances, keeps one in three, and sums over them."""
-    particles = [Particle(i) for i in range(40_000)]
+    particles = [Particle(i) for i in range(scaled(40_000))]
     kept = [p for p in particles if p.index % 3 == 0]
     del particles
     return "instances: {} kept, energy {}".format(len(kept), sum(p.energy() for p in kept))
