@@ -40,6 +40,7 @@ constexpr std::size_t kMinSize = 8;         // the smallest request: room for th
 constexpr std::size_t kMaxSize = 4096;      // the largest request
 constexpr std::size_t kBatch = 64;          // blocks handed over at once
 constexpr int kDrainEvery = 64;             // operations between looks at the inbox
+constexpr std::size_t kMaxPending = 8 * kBatch;  // blocks an inbox holds before senders wait
 
 /// A small, fast, seeded generator (splitmix64): the same seed gives the
 /// same sequence on every run, so the output is deterministic.
@@ -63,18 +64,18 @@ class Random {
 
 /// One live block: where it is, how many bytes were asked for, its tag.
 struct Block {
-  std::byte* start = nullptr;
-  std::size_t size = 0;
-  std::uint64_t tag = 0;
+  std::byte* start = nullptr;  ///< The block, as malloc returned it.
+  std::size_t size = 0;        ///< The bytes asked for.
+  std::uint64_t tag = 0;       ///< What its first 8 bytes hold.
 };
 
 /// What the threads did; the sums do not depend on which thread freed what.
 struct Totals {
-  std::atomic<std::uint64_t> allocations{0};
-  std::atomic<std::uint64_t> bytes{0};
-  std::atomic<std::uint64_t> handed{0};
-  std::atomic<std::uint64_t> checksum{0};  // wraps: a sum modulo 2^64
-  std::atomic<std::uint64_t> failures{0};  // NULL from malloc, or a broken tag
+  std::atomic<std::uint64_t> allocations{0};  ///< Blocks received from malloc.
+  std::atomic<std::uint64_t> bytes{0};        ///< Bytes asked for, in all.
+  std::atomic<std::uint64_t> handed{0};       ///< Blocks handed to another thread to free.
+  std::atomic<std::uint64_t> checksum{0};     ///< Sum (modulo 2^64) over the freed blocks of tag ^ size.
+  std::atomic<std::uint64_t> failures{0};     ///< NULL from malloc, or a broken tag.
 };
 
 /// True when a block of \p size bytes has room for an end mark (the tag's
@@ -109,12 +110,18 @@ std::uint64_t release(const Block& block, std::uint64_t& failures) noexcept {
 
 /// The blocks handed to one thread, in batches: the lock is taken once per
 /// batch, so the handing costs the program little next to the malloc calls.
+///
+/// A sender waits while the inbox holds kMaxPending blocks or more, unless
+/// its owner has finished: without that, a thread the scheduler leaves
+/// aside would let blocks pile up, and the peak memory measured would be
+/// the scheduler's, not the malloc's.
 class Inbox {
  public:
   /// Adds \p batch (emptied) to the inbox.
   void put(std::vector<Block>& batch) {
     const std::lock_guard lock(mutex_);
     blocks_.insert(blocks_.end(), batch.begin(), batch.end());
+    pending_.store(blocks_.size(), std::memory_order_relaxed);
     batch.clear();
   }
   /// Moves every block of the inbox into \p out (emptied first).
@@ -122,11 +129,20 @@ class Inbox {
     out.clear();
     const std::lock_guard lock(mutex_);
     out.swap(blocks_);
+    pending_.store(0, std::memory_order_relaxed);
   }
+  /// True when a sender should wait before putting more.
+  [[nodiscard]] bool full() const noexcept {
+    return pending_.load(std::memory_order_relaxed) >= kMaxPending && !closed_.load(std::memory_order_acquire);
+  }
+  /// Called by the owner once it takes no more: senders stop waiting.
+  void close() noexcept { closed_.store(true, std::memory_order_release); }
 
  private:
   std::mutex mutex_;
   std::vector<Block> blocks_;
+  std::atomic<std::size_t> pending_{0};
+  std::atomic<bool> closed_{false};
 };
 
 /// One thread's share of the run, its counts kept locally until the end.
@@ -146,8 +162,9 @@ class Worker {
     for (const Block& slot : slots) {
       if (slot.start != nullptr) checksum_ += release(slot, failures_);
     }
-    if (!outbox_.empty()) next_.put(outbox_);
+    if (!outbox_.empty()) hand_over();
     drain();
+    own_.close();
     totals.allocations += allocations_;
     totals.bytes += bytes_;
     totals.handed += handed_;
@@ -174,11 +191,21 @@ class Worker {
     if (cross_ && (bits >> 63) != 0) {
       outbox_.push_back(slot);
       ++handed_;
-      if (outbox_.size() == kBatch) next_.put(outbox_);
+      if (outbox_.size() == kBatch) hand_over();
     } else {
       checksum_ += release(slot, failures_);
     }
     slot = Block{};
+  }
+  /// Puts the outbox into the next thread's inbox, once it has room. While
+  /// waiting, this thread empties its own inbox: if every thread waits,
+  /// every inbox empties, so the ring never stalls.
+  void hand_over() {
+    while (next_.full()) {
+      drain();
+      std::this_thread::yield();
+    }
+    next_.put(outbox_);
   }
   /// Frees the blocks other threads handed to this one.
   void drain() {
