@@ -111,10 +111,10 @@ std::uint64_t release(const Block& block, std::uint64_t& failures) noexcept {
 /// The blocks handed to one thread, in batches: the lock is taken once per
 /// batch, so the handing costs the program little next to the malloc calls.
 ///
-/// A sender waits while the inbox holds kMaxPending blocks or more, unless
-/// its owner has finished: without that, a thread the scheduler leaves
-/// aside would let blocks pile up, and the peak memory measured would be
-/// the scheduler's, not the malloc's.
+/// A sender waits while the inbox holds kMaxPending blocks or more:
+/// without that, a thread the scheduler leaves aside would let blocks pile
+/// up, and the peak memory measured would be the scheduler's, not the
+/// malloc's.
 class Inbox {
  public:
   /// Adds \p batch (emptied) to the inbox.
@@ -132,24 +132,23 @@ class Inbox {
     pending_.store(0, std::memory_order_relaxed);
   }
   /// True when a sender should wait before putting more.
-  [[nodiscard]] bool full() const noexcept {
-    return pending_.load(std::memory_order_relaxed) >= kMaxPending && !closed_.load(std::memory_order_acquire);
-  }
-  /// Called by the owner once it takes no more: senders stop waiting.
-  void close() noexcept { closed_.store(true, std::memory_order_release); }
+  [[nodiscard]] bool full() const noexcept { return pending_.load(std::memory_order_relaxed) >= kMaxPending; }
 
  private:
   std::mutex mutex_;
   std::vector<Block> blocks_;
   std::atomic<std::size_t> pending_{0};
-  std::atomic<bool> closed_{false};
 };
 
 /// One thread's share of the run, its counts kept locally until the end.
 class Worker {
  public:
-  Worker(int index, bool cross, Inbox& own, Inbox& next) noexcept
-      : random_(0x6d6978000000ULL + static_cast<std::uint64_t>(index)), cross_(cross), own_(own), next_(next) {}
+  Worker(int index, bool cross, Inbox& own, Inbox& next, std::atomic<long>& running) noexcept
+      : random_(0x6d6978000000ULL + static_cast<std::uint64_t>(index)),
+        cross_(cross),
+        own_(own),
+        next_(next),
+        running_(running) {}
 
   /// Runs \p operations operations, frees what is left, adds to \p totals.
   void run(long operations, Totals& totals) {
@@ -163,8 +162,15 @@ class Worker {
       if (slot.start != nullptr) checksum_ += release(slot, failures_);
     }
     if (!outbox_.empty()) hand_over();
+    // This thread hands over nothing more, but its neighbour may: it keeps
+    // emptying its inbox until every thread is done, so that no sender
+    // waits forever and no block waits for the end of the run.
+    running_.fetch_sub(1, std::memory_order_acq_rel);
+    while (cross_ && running_.load(std::memory_order_acquire) > 0) {
+      drain();
+      std::this_thread::yield();
+    }
     drain();
-    own_.close();
     totals.allocations += allocations_;
     totals.bytes += bytes_;
     totals.handed += handed_;
@@ -217,6 +223,7 @@ class Worker {
   bool cross_;
   Inbox& own_;
   Inbox& next_;
+  std::atomic<long>& running_;  // threads not yet done handing over
   std::vector<Block> outbox_;
   std::vector<Block> received_;
   std::uint64_t allocations_ = 0;
@@ -244,25 +251,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<Inbox> inboxes(static_cast<std::size_t>(threads));
+  std::atomic<long> running{threads};
   Totals totals;
   {
     std::vector<std::jthread> workers;
     for (long t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
         Inbox& next = inboxes[static_cast<std::size_t>((t + 1) % threads)];
-        Worker(static_cast<int>(t), cross, inboxes[static_cast<std::size_t>(t)], next).run(operations, totals);
+        Worker(static_cast<int>(t), cross, inboxes[static_cast<std::size_t>(t)], next, running)
+            .run(operations, totals);
       });
     }
-  }  // every thread joined here
-  // A thread may hand its last batch to a neighbour that had already
-  // finished: those blocks are freed here.
-  std::uint64_t late_failures = 0;
-  std::vector<Block> late;
-  for (Inbox& inbox : inboxes) {
-    inbox.take(late);
-    for (const Block& block : late) totals.checksum += release(block, late_failures);
-  }
-  totals.failures += late_failures;
+  }  // every thread joined here, every inbox emptied by its owner
   std::printf("malloc_mix: threads %ld, operations per thread %ld, cross-thread frees: %s\n", threads, operations,
               cross ? "yes" : "no");
   std::printf("allocations %llu, bytes %llu, handed over %llu, checksum %016llx\n",
