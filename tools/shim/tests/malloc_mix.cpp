@@ -33,6 +33,8 @@
 #include <thread>
 #include <vector>
 
+#include "seeded_random.hpp"
+
 namespace {
 
 constexpr std::size_t kSlots = 1024;        // live blocks per thread at most
@@ -42,25 +44,7 @@ constexpr std::size_t kBatch = 64;          // blocks handed over at once
 constexpr int kDrainEvery = 64;             // operations between looks at the inbox
 constexpr std::size_t kMaxPending = 8 * kBatch;  // blocks an inbox holds before senders wait
 
-/// A small, fast, seeded generator (splitmix64): the same seed gives the
-/// same sequence on every run, so the output is deterministic.
-class Random {
- public:
-  explicit Random(std::uint64_t seed) noexcept : state_(seed) {}
-
-  /// The next 64 random bits.
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  /// A number in [0, bound).
-  std::size_t below(std::size_t bound) noexcept { return static_cast<std::size_t>(next() % bound); }
-
- private:
-  std::uint64_t state_;
-};
+using heaplab::shim::test::Random;
 
 /// One live block: where it is, how many bytes were asked for, its tag.
 struct Block {

@@ -36,6 +36,8 @@
 #include <thread>
 #include <vector>
 
+#include "seeded_random.hpp"
+
 #if defined(HEAPLAB_STRESS_PREFIXED)
 #include "tools/shim/heaplab_malloc.h"
 /// The allocation function \p name, by the shim's prefixed name.
@@ -54,25 +56,7 @@ constexpr std::size_t kSlotsPerProducer = 64;  // blocks a producer keeps alive 
 constexpr std::size_t kQueueCapacity = 1024;   // blocks in flight between threads
 constexpr std::size_t kMappedThreshold = 128 * 1024;
 
-/// A small, fast, seeded generator (splitmix64): the same seed gives the
-/// same sequence on every run, so the summary is deterministic.
-class Random {
- public:
-  explicit Random(std::uint64_t seed) noexcept : state_(seed) {}
-
-  /// The next 64 random bits.
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  /// A number in [0, bound).
-  std::size_t below(std::size_t bound) noexcept { return static_cast<std::size_t>(next() % bound); }
-
- private:
-  std::uint64_t state_;
-};
+using heaplab::shim::test::Random;
 
 /// A request size: mostly tiny (0 included), some small and medium, and one
 /// in two hundred above the mapped threshold.
