@@ -7,18 +7,15 @@
 #include "stage1_static_bump/contract.hpp"
 
 namespace heaplab {
-namespace {
 
-std::size_t page_size() noexcept {
+std::size_t system_page_size() noexcept {
   static const auto size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return size;
 }
 
-}  // namespace
-
 std::span<std::byte> MmapChunkSource::acquire(std::size_t bytes) noexcept {
   if (bytes == 0 || bytes > kMaxRequest) return {};
-  const std::size_t length = round_up(bytes, page_size());
+  const std::size_t length = round_up(bytes, system_page_size());
   // MAP_NORESERVE: reserve address space only; pages are committed on first touch.
   void* mapping = ::mmap(nullptr, length, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -28,6 +25,10 @@ std::span<std::byte> MmapChunkSource::acquire(std::size_t bytes) noexcept {
 
 void MmapChunkSource::release(std::span<std::byte> chunk) noexcept {
   if (!chunk.empty()) ::munmap(chunk.data(), chunk.size());
+}
+
+void MmapChunkSource::discard(std::span<std::byte> pages) noexcept {
+  if (!pages.empty()) ::madvise(pages.data(), pages.size(), MADV_DONTNEED);
 }
 
 ChunkSource& default_chunk_source() noexcept {

@@ -5,6 +5,11 @@
 /// arena asks an upstream source for another chunk instead. The course's
 /// default source maps fresh pages from the kernel with `mmap`; tests plug in
 /// sources with a budget so that exhaustion is reached in a few steps.
+///
+/// A third verb, discard(), is for a heap that keeps a chunk but no longer
+/// needs what some of its pages hold (a large free block inside it): the
+/// kernel may take those pages back while the chunk stays mapped. A source
+/// that cannot do that ignores it.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +26,12 @@ class ChunkSource {
   [[nodiscard]] virtual std::span<std::byte> acquire(std::size_t bytes) noexcept = 0;
   /// Gives back a chunk exactly as acquire() returned it.
   virtual void release(std::span<std::byte> chunk) noexcept = 0;
+  /// Says that the whole pages \p pages (page-aligned, inside a chunk this
+  /// source handed out, or inside any mapping of its kind) hold nothing
+  /// their owner needs any more: the source may give their memory back,
+  /// after which they read as zeros, or as they were. By default it keeps
+  /// them: nothing happens.
+  virtual void discard(std::span<std::byte> pages) noexcept { static_cast<void>(pages); }
 };
 
 /// Chunks straight from the kernel: anonymous, private `mmap` mappings,
@@ -35,7 +46,14 @@ class MmapChunkSource final : public ChunkSource {
   [[nodiscard]] std::span<std::byte> acquire(std::size_t bytes) noexcept override;
   /// `munmap`s the chunk.
   void release(std::span<std::byte> chunk) noexcept override;
+  /// `madvise(MADV_DONTNEED)`s the pages: the kernel frees their frames at
+  /// once, and a later touch maps a fresh zeroed page (glibc's free does the
+  /// same inside its heaps, jemalloc and mimalloc when they purge).
+  void discard(std::span<std::byte> pages) noexcept override;
 };
+
+/// The size of a page of memory, as the kernel maps it (4096 on x86-64).
+[[nodiscard]] std::size_t system_page_size() noexcept;
 
 /// The process-wide mmap source every growing arena uses by default.
 [[nodiscard]] ChunkSource& default_chunk_source() noexcept;

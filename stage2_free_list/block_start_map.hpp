@@ -59,6 +59,16 @@ class BlockStartMap {
   [[nodiscard]] bool is_start(const std::byte* at) const noexcept {
     return (words_[word(at)] & bit(at)) != 0;
   }
+  /// The words of the map whose cells all lie between \p from and \p to
+  /// (8-aligned addresses of the covered heap, \p to excluded); empty when
+  /// no word lies wholly there. For a heap that gives back the pages of a
+  /// free block's inside, where no block starts: the map's words there are
+  /// zeros, which pages given back read as too.
+  [[nodiscard]] std::span<std::uint64_t> words_within(const std::byte* from, const std::byte* to) const noexcept {
+    const std::size_t first = (cell(from) + kCellsPerWord - 1) / kCellsPerWord;
+    const std::size_t last = cell(to) / kCellsPerWord;
+    return first < last ? words_.subspan(first, last - first) : std::span<std::uint64_t>{};
+  }
   /// How many block starts are recorded (in the claimed words).
   [[nodiscard]] std::size_t count() const noexcept;
   /// How many block starts are recorded in the cells before \p end, an

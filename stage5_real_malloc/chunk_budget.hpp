@@ -38,6 +38,11 @@ class ChunkBudget final : public ChunkSource {
   [[nodiscard]] std::span<std::byte> acquire(std::size_t bytes) noexcept override;
   /// Gives \p chunk back upstream, and its bytes back to the budget.
   void release(std::span<std::byte> chunk) noexcept override;
+  /// Passes \p pages on upstream. The chunk stays held: the budget counts
+  /// what is mapped, not what is resident.
+  void discard(std::span<std::byte> pages) noexcept override {
+    if (upstream_ != nullptr) upstream_->discard(pages);
+  }
 
   /// Bytes handed out and not yet given back. Invariant: at most the limit.
   [[nodiscard]] std::size_t held() const noexcept { return held_; }

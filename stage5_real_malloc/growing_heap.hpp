@@ -30,7 +30,33 @@
 /// merge across two of them anyway, and keeping their free blocks apart
 /// costs only a search per region once the older ones are full (glibc's
 /// and jemalloc's arenas are whole heaps side by side in the same way).
-/// Regions are given back only when the heap is destroyed.
+///
+/// Memory goes back to the source in two ways, while the heap lives:
+/// - a grown region whose blocks are all freed is unmapped (release()),
+///   unless it is the only empty one: one is kept, so that a program that
+///   frees everything and starts again does not map and unmap a region
+///   each time. The first region is never given back.
+/// - a free that leaves a free block of at least kReleaseThreshold bytes
+///   discards the whole pages strictly inside it (ChunkSource::discard()),
+///   past its header and links and before its footer, so the tags stay:
+///
+///         free block of >= 64 KiB
+///         +--------+-------+-----------------------------------+--------+
+///         | header | links |  whole pages: discarded           | footer |
+///         +--------+-------+-----------------------------------+--------+
+///                  ^ page boundary                    page boundary ^
+///
+///   Only the pages the free made free are asked: the block's own, and a
+///   free neighbour's below the threshold (a larger one had its pages
+///   discarded when it became large), so that each page is discarded
+///   about once, however many frees grow the block. The start map's pages
+///   over the same bytes hold only zeros there, and go back too.
+/// The rule that keeps a hot block from paying a system call per free:
+/// the range discarded last is remembered, and a free that would discard
+/// exactly it again (malloc and free of the same large block, which
+/// always lands in the same place) does nothing. (glibc's free gives pages
+/// back from the top of its heap only, past M_TRIM_THRESHOLD, 128 KiB;
+/// jemalloc and mimalloc purge free pages after a delay, with a clock.)
 #pragma once
 
 #include <algorithm>
@@ -49,10 +75,13 @@
 #include "stage1_static_bump/contract.hpp"
 #include "stage1_static_bump/growing_arena.hpp"
 #include "stage2_free_list/block.hpp"
+#include "stage2_free_list/block_heap.hpp"
+#include "stage2_free_list/block_start_map.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage4_coalescing/boundary_tags.hpp"
 #include "stage4_coalescing/tagged_heap.hpp"
 #include "stage5_real_malloc/malloc_stats.hpp"
+#include "stage5_real_malloc/quick_lists.hpp"
 
 namespace heaplab {
 
@@ -63,6 +92,13 @@ class GrowingHeap {
  public:
   /// The tag layout of the regions (for layers, tools and tests).
   using tags_type = typename Inner::tags_type;
+
+  /// A free that leaves a free block of at least this many bytes gives the
+  /// pages inside it back (see the file comment): 64 KiB, glibc's
+  /// FASTBIN_CONSOLIDATION_THRESHOLD, past which glibc's free starts
+  /// looking at what it can give back. Smaller blocks would cost a system
+  /// call for a page or two, and they are often reused soon.
+  static constexpr std::size_t kReleaseThreshold = std::size_t{64} * 1024;
 
   /// A heap whose first region is built from \p first_region (nothing:
   /// the static 10 MiB heap; a span: the caller's region), growing from
@@ -166,6 +202,27 @@ class GrowingHeap {
   [[nodiscard]] static std::size_t chunk_bytes_for(std::size_t size, std::size_t align) noexcept;
   [[nodiscard]] void* move_out(Inner& region, void* p, std::size_t size, std::size_t align) noexcept;
 
+  /// What a free will make free, read before the free: afterwards the
+  /// tags of the neighbours it merges with are gone.
+  struct FreedBytes {
+    std::byte* merged_begin = nullptr;  ///< Where the free block the free leaves starts (null: no block to free).
+    std::byte* merged_end = nullptr;    ///< Where it ends.
+    std::byte* fresh_begin = nullptr;   ///< The bytes no earlier discard covered: the block's, and a small free neighbour's.
+    std::byte* fresh_end = nullptr;     ///< Where they end.
+    /// Bytes of the free block the free leaves.
+    [[nodiscard]] std::size_t merged_bytes() const noexcept {
+      return static_cast<std::size_t>(merged_end - merged_begin);
+    }
+  };
+  [[gnu::always_inline]] inline void free_in(Inner& region, void* p) noexcept;
+  [[nodiscard, gnu::always_inline]] static inline FreedBytes forecast_free(const Inner& region, void* p) noexcept;
+  [[gnu::noinline]] void after_large_free(Inner& region, const FreedBytes& freed) noexcept;
+  void discard_pages(const Inner& region, const FreedBytes& freed) noexcept;
+  void discard(std::byte* begin, std::byte* end) noexcept;
+  [[nodiscard]] static bool is_empty(const Inner& region, BlockHeader& free_block) noexcept;
+  [[nodiscard]] Region* grown_record_of(const Inner& region) const noexcept;
+  void give_back(Region& region) noexcept;
+
   Inner first_;                  ///< The first region: the static heap or the caller's.
   Region* grown_ = nullptr;      ///< Grown regions, oldest first.
   Region* newest_ = nullptr;     ///< The last of them, where a new one is linked.
@@ -174,6 +231,8 @@ class GrowingHeap {
   std::size_t max_chunk_;        ///< Chunk sizes stop doubling here.
   std::size_t exhausted_ = 0;    ///< Lifetime: requests no region could serve.
   std::size_t overflows_ = 0;    ///< Lifetime: allocate_zeroed() products that overflowed (rejected).
+  std::size_t returned_ = 0;     ///< Lifetime: MallocStats::returned_bytes.
+  std::span<std::byte> last_discarded_;  ///< The pages discarded last: not asked again (a hot block).
 };
 
 template <class Inner>
@@ -270,7 +329,7 @@ Inner* GrowingHeap<Inner>::grown_region_of(const void* p) const noexcept {
 template <class Inner>
 void GrowingHeap<Inner>::deallocate(void* p) noexcept {
   if (lies_in(first_, p)) [[likely]] {
-    first_.deallocate(p);
+    free_in(first_, p);
   } else {
     deallocate_elsewhere(p);
   }
@@ -282,9 +341,143 @@ void GrowingHeap<Inner>::deallocate(void* p) noexcept {
 template <class Inner>
 void GrowingHeap<Inner>::deallocate_elsewhere(void* p) noexcept {
   Inner* const grown = grown_region_of(p);
-  (grown == nullptr ? first_ : *grown).deallocate(p);
+  if (grown == nullptr) {
+    first_.deallocate(p);
+  } else {
+    free_in(*grown, p);
+  }
+}
+
+/// Frees \p p into \p region, its own; a free that leaves a large free
+/// block goes on to give memory back.
+template <class Inner>
+void GrowingHeap<Inner>::free_in(Inner& region, void* p) noexcept {
+  const FreedBytes freed = forecast_free(region, p);
+  region.deallocate(p);
+  if (freed.merged_bytes() >= kReleaseThreshold) [[unlikely]] after_large_free(region, freed);
 }
 // [deallocate]
+
+// [give_back]
+/// What freeing \p p in \p region will make free, if \p p is an allocated
+/// block there (else nothing: the region reports the misuse). Whether the
+/// region parks the block instead is for after_large_free() to see.
+template <class Inner>
+auto GrowingHeap<Inner>::forecast_free(const Inner& region, void* p) noexcept -> FreedBytes {
+  const BlockHeap& blocks = region.heap().blocks();
+  std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
+  if (!is_aligned(p, kBlockGranularity) || !address_in(start, blocks.begin(), blocks.brk()) ||
+      !blocks.starts().is_start(start)) {
+    return {};
+  }
+  BlockHeader& block = *header_at(start);
+  if (!is_allocated(block) || (block.size_and_flags & kQuickBit) != 0) return {};  // freed already, or parked
+  FreedBytes freed{start, next_in_memory(&block), start, next_in_memory(&block)};
+  if (tags_type::prev_is_free(block)) {
+    BlockHeader& prev = prev_block(block);
+    freed.merged_begin = block_start(&prev);
+    if (block_size(prev) < kReleaseThreshold) freed.fresh_begin = freed.merged_begin;
+  }
+  if (BlockHeader& next = next_block(block); !is_allocated(next)) {
+    freed.merged_end += block_size(next);
+    if (block_size(next) < kReleaseThreshold) freed.fresh_end = freed.merged_end;
+  }
+  return freed;
+}
+
+/// A free left (or would have left) the large free block \p freed says:
+/// an empty grown region goes back to the source unless it is the only
+/// empty one; otherwise the pages the free made free are discarded.
+template <class Inner>
+void GrowingHeap<Inner>::after_large_free(Inner& region, const FreedBytes& freed) noexcept {
+  if (source_ == nullptr) return;
+  BlockHeader& merged = *header_at(freed.merged_begin);
+  // The free went as forecast: not parked on a quick list, not refused.
+  if (is_allocated(merged) || next_in_memory(&merged) != freed.merged_end) return;
+  if (&region != &first_ && is_empty(region, merged)) {
+    Region* const emptied = grown_record_of(region);
+    for (Region* other = grown_; other != nullptr; other = other->next) {
+      const BlockHeap& blocks = other->heap.heap().blocks();
+      BlockHeader* const only = blocks.after(blocks.first());
+      if (other != emptied && only != nullptr && !is_allocated(*only) && is_empty(other->heap, *only)) {
+        give_back(*emptied);  // another empty region is kept already
+        return;
+      }
+    }
+  }
+  discard_pages(region, freed);
+}
+
+/// Discards the whole pages strictly inside the free block \p freed says
+/// that hold bytes the free made free, and the start map's pages over
+/// them, unless they are the pages discarded last.
+template <class Inner>
+void GrowingHeap<Inner>::discard_pages(const Inner& region, const FreedBytes& freed) noexcept {
+  const std::size_t page = system_page_size();
+  const auto down = [page](std::byte* at) { return at - address_of(at) % page; };
+  const auto up = [&](std::byte* at) { return address_of(at) % page == 0 ? at : down(at) + page; };
+  // Past the header and the links, before the footer: the block stays a block.
+  std::byte* const inside_begin = up(freed.merged_begin + kMinTaggedBlockSize - kFooterSize);
+  std::byte* const inside_end = down(freed.merged_end - kFooterSize);
+  std::byte* const begin = std::max(inside_begin, down(freed.fresh_begin));
+  std::byte* const end = std::min(inside_end, up(freed.fresh_end));
+  if (begin >= end || (begin == last_discarded_.data() && end == last_discarded_.data() + last_discarded_.size())) {
+    return;
+  }
+  discard(begin, end);
+  last_discarded_ = {begin, end};
+  // The start map's words over the inside are zeros: no block starts there.
+  // Its pages that lie wholly over the inside and over the fresh bytes go too.
+  const BlockStartMap& starts = region.heap().blocks().starts();
+  const std::span<std::uint64_t> inside_words = starts.words_within(inside_begin, inside_end);
+  const std::span<std::uint64_t> fresh_words = starts.words_within(down(freed.fresh_begin), up(freed.fresh_end));
+  if (inside_words.empty() || fresh_words.empty()) return;
+  const auto bytes_begin = [](std::span<std::uint64_t> words) { return reinterpret_cast<std::byte*>(words.data()); };
+  const auto bytes_end = [](std::span<std::uint64_t> words) {
+    return reinterpret_cast<std::byte*>(words.data() + words.size());
+  };
+  std::byte* const map_begin = std::max(up(bytes_begin(inside_words)), down(bytes_begin(fresh_words)));
+  std::byte* const map_end = std::min(down(bytes_end(inside_words)), up(bytes_end(fresh_words)));
+  if (map_begin < map_end) discard(map_begin, map_end);
+}
+
+/// Discards the pages from \p begin to \p end, and counts them.
+template <class Inner>
+void GrowingHeap<Inner>::discard(std::byte* begin, std::byte* end) noexcept {
+  const auto bytes = static_cast<std::size_t>(end - begin);
+  source_->discard({begin, bytes});
+  returned_ += bytes;
+}
+
+/// True when the free \p free_block is the only block of \p region.
+template <class Inner>
+bool GrowingHeap<Inner>::is_empty(const Inner& region, BlockHeader& free_block) noexcept {
+  const BlockHeap& blocks = region.heap().blocks();
+  return blocks.after(blocks.first()) == &free_block && next_in_memory(&free_block) == blocks.brk();
+}
+
+/// The record of the grown region \p region.
+template <class Inner>
+auto GrowingHeap<Inner>::grown_record_of(const Inner& region) const noexcept -> Region* {
+  Region* record = grown_;
+  while (&record->heap != &region) record = record->next;
+  return record;
+}
+
+/// Unlinks the empty grown \p region and gives its chunk back.
+template <class Inner>
+void GrowingHeap<Inner>::give_back(Region& region) noexcept {
+  Region* before = nullptr;
+  for (Region* r = grown_; r != &region; r = r->next) before = r;
+  (before == nullptr ? grown_ : before->next) = region.next;
+  if (newest_ == &region) newest_ = before;
+  const std::span<std::byte> chunk = region.chunk;  // the record lies in it
+  region.~Region();
+  returned_ += chunk.size();
+  last_discarded_ = {};  // it may have been in this chunk
+  source_->release(chunk);
+}
+// [give_back]
 
 // [reallocate]
 template <class Inner>
@@ -306,7 +499,7 @@ void* GrowingHeap<Inner>::move_out(Inner& region, void* p, std::size_t size, std
   void* const moved = allocate(size, align);
   if (moved == nullptr) return nullptr;
   std::memcpy(moved, p, std::min(header_of(p)->requested, size));
-  region.deallocate(p);
+  free_in(region, p);
   return moved;
 }
 // [reallocate]
@@ -326,6 +519,7 @@ MallocStats GrowingHeap<Inner>::stats() const noexcept {
   for_each_region([&](const Inner& region) { s += region.stats(); });
   s.exhausted = exhausted_;
   s.rejected += overflows_;
+  s.returned_bytes += returned_;
   return s;
 }
 

@@ -170,6 +170,7 @@ class LargeBlocks {
   std::size_t rejected_ = 0;       ///< Lifetime: bad sizes for mapped blocks, and calloc overflows.
   std::size_t high_water_ = 0;     ///< Lifetime: the largest heap-and-mappings used() seen at a change.
   std::size_t peak_requested_ = 0; ///< Lifetime: the largest requested bytes seen at a change.
+  std::size_t unmapped_bytes_ = 0; ///< Lifetime: bytes of mappings given back (MallocStats::returned_bytes).
 };
 
 template <class Inner>
@@ -258,6 +259,7 @@ void LargeBlocks<Inner>::give_back(MappedBlock& block) noexcept {
   if (block.next != nullptr) block.next->prev = block.prev;
   --live_.blocks;
   live_.bytes -= block.mapping.size();
+  unmapped_bytes_ += block.mapping.size();
   const std::span<std::byte> mapping = block.mapping;  // the record lies in it
   source_->release(mapping);
 }
@@ -387,6 +389,7 @@ MallocStats LargeBlocks<Inner>::stats() const noexcept {
   s.rejected += rejected_;
   s.mapped_blocks += live_.blocks;
   s.mapped_bytes += live_.bytes;
+  s.returned_bytes += unmapped_bytes_;
   return s;
 }
 

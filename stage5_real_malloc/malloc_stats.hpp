@@ -28,6 +28,14 @@ struct MallocStats : CoalescingStats {
   /// counted in FreeListStats::free_blocks and free_bytes too, not in
   /// live_allocations.
   std::size_t quick_blocks = 0;
+  /// Lifetime: bytes given back to the source while the heap lives: grown
+  /// regions unmapped once empty (GrowingHeap), large blocks' mappings
+  /// unmapped on free (LargeBlocks), and the pages inside large free blocks
+  /// discarded (ChunkSource::discard()), which stay mapped and read as zeros
+  /// when touched again. A page discarded, reused and discarded again counts
+  /// twice. What a process holds is `mapped - returned`, less the pages it
+  /// never touched: see real_programs.md's idle measurement.
+  std::size_t returned_bytes = 0;
 
   /// No region, nothing counted.
   MallocStats() noexcept = default;
@@ -66,6 +74,7 @@ inline MallocStats& operator+=(MallocStats& total, const MallocStats& more) noex
   total.mapped_blocks += more.mapped_blocks;
   total.mapped_bytes += more.mapped_bytes;
   total.quick_blocks += more.quick_blocks;
+  total.returned_bytes += more.returned_bytes;
   return total;
 }
 

@@ -533,6 +533,213 @@ TEST_CASE_TEMPLATE("with no source the same sequence ends in nullptr and changes
   }
 }
 
+// ---- Memory given back ------------------------------------------------------------
+
+namespace {
+
+/// The index, oldest first, of the region of \p heap that holds \p p.
+template <class A>
+std::size_t region_index_of(const A& heap, const void* p) {
+  std::size_t index = 0;
+  std::size_t found = SIZE_MAX;
+  heap.inner().for_each_region([&](const auto& region) {
+    if (region.owns(p)) found = index;
+    ++index;
+  });
+  return found;
+}
+
+/// The free block of \p heap's first region that holds \p p: its first
+/// byte and one past its last, or nulls when \p p is in none.
+template <class A>
+std::pair<std::byte*, std::byte*> free_block_holding(const A& heap, const void* p) {
+  const BlockHeap& blocks = RegionAccess<A>::first(heap).heap().blocks();
+  std::pair<std::byte*, std::byte*> found{nullptr, nullptr};
+  heap.for_each_block([&](const BlockView& view) {
+    std::byte* const begin = blocks.begin() + view.offset;
+    if (view.region == 0 && view.state == BlockState::free && address_in(p, begin, begin + view.size)) {
+      found = {begin, begin + view.size};
+    }
+  });
+  return found;
+}
+
+/// True when every byte of \p bytes is \p value.
+bool all_bytes_are(std::span<const std::byte> bytes, unsigned char value) {
+  return std::all_of(bytes.begin(), bytes.end(), [value](std::byte b) { return b == std::byte{value}; });
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("a grown region whose blocks are all freed goes back to the source, but one empty region is kept",
+                   A, HEAPLAB_STAGE5_CONFIGS) {
+  PageSource source(kMaxRequest, kPage);
+  // Regions of 2 MiB, blocks of 256 KiB kept in the heap: seven or so a region.
+  const Upstream upstream{.source = &source,
+                          .mmap_threshold = kMaxRequest,
+                          .growth = {.first_chunk = 2 * kMiB, .max_chunk = 2 * kMiB, .limit = kMaxRequest}};
+  RegionHeap<A> t(kMiB, upstream);
+  auto& heap = t.heap;
+  std::vector<std::vector<void*>> by_region;
+  for (int i = 0; i < 40; ++i) {
+    void* const p = heap.allocate(256 * kKiB);
+    REQUIRE(p != nullptr);
+    const std::size_t index = region_index_of(heap, p);
+    REQUIRE(index != SIZE_MAX);
+    if (by_region.size() <= index) by_region.resize(index + 1);
+    by_region[index].push_back(p);
+  }
+  const std::size_t grown = by_region.size() - 1;
+  REQUIRE(grown >= 3);
+  REQUIRE(source.live_chunks() == grown);
+  const std::size_t chunk_bytes = source.acquired_sizes().back();
+
+  // The newest region empties first: it is the only empty one, so it stays.
+  for (void* p : by_region[grown]) heap.deallocate(p);
+  CHECK(heap.check());
+  CHECK(source.releases() == 0);
+  CHECK(heap.stats().regions == grown + 1);
+  // Every other grown region that empties goes back, one by one.
+  for (std::size_t index = 1; index < grown; ++index) {
+    CAPTURE(index);
+    const auto before = heap.stats();
+    for (void* p : by_region[index]) heap.deallocate(p);
+    CHECK(heap.check());
+    CHECK(source.releases() == index);
+    CHECK(source.bad_releases() == 0);
+    CHECK(heap.stats().regions == before.regions - 1);
+    CHECK(heap.stats().returned_bytes >= before.returned_bytes + chunk_bytes);
+    check_counts_against_walk(heap);
+  }
+  CHECK(source.live_chunks() == 1);  // the one kept
+  // The first region stays, whatever it holds.
+  for (void* p : by_region[0]) heap.deallocate(p);
+  CHECK(heap.stats().regions == 2);
+  CHECK(heap.stats().live_allocations == 0);
+  CHECK(heap.check());
+  // And the heap serves from what is left, growing again when it must.
+  std::vector<void*> again;
+  for (int i = 0; i < 40; ++i) {
+    again.push_back(heap.allocate(256 * kKiB));
+    REQUIRE(again.back() != nullptr);
+  }
+  CHECK(heap.check());
+  check_counts_against_walk(heap);
+  for (void* p : again) heap.deallocate(p);
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE("a free that leaves a free block of 64 KiB or more discards the whole pages inside it, no more",
+                   A, HEAPLAB_STAGE5_CONFIGS) {
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<A> t(4 * kMiB, Upstream{.source = &source, .mmap_threshold = kMaxRequest});
+  auto& heap = t.heap;
+  constexpr std::size_t kGuard = 1000;  // too large to be parked: quick lists end at 256 bytes
+  constexpr std::size_t kHalf = 40 * kKiB;
+  void* const before = heap.allocate(kGuard);
+  void* const first = heap.allocate(kHalf);
+  void* const second = heap.allocate(kHalf);
+  void* const after = heap.allocate(kGuard);
+  REQUIRE((before != nullptr && first != nullptr && second != nullptr && after != nullptr));
+  std::memset(before, 0x5a, kGuard);
+  std::memset(first, 0x11, kHalf);
+  std::memset(second, 0x22, kHalf);
+  std::memset(after, 0xa5, kGuard);
+
+  // 40 KiB free: below the threshold, nothing is discarded.
+  heap.deallocate(first);
+  CHECK(source.discarded().empty());
+  CHECK(heap.stats().returned_bytes == 0);
+  // 80 KiB free, merged: every whole page inside it, past its header and
+  // links and before its footer, and nothing outside it.
+  heap.deallocate(second);
+  const auto [begin, end] = free_block_holding(heap, first);
+  REQUIRE(begin != nullptr);
+  REQUIRE(static_cast<std::size_t>(end - begin) >= 2 * kHalf);
+  std::byte* const inside_begin = begin + round_up(address_of(begin) + kMinTaggedBlockSize - kFooterSize, kPage) -
+                                  address_of(begin);
+  std::byte* const inside_end = end - (address_of(end) - kFooterSize) % kPage - kFooterSize;
+  REQUIRE(source.discarded().size() == 1);  // 80 KiB covers no whole page of the start map
+  const std::span<std::byte> pages = source.discarded().front();
+  CHECK(pages.data() == inside_begin);
+  CHECK(pages.data() + pages.size() == inside_end);
+  CHECK(address_of(pages.data()) % kPage == 0);
+  CHECK(pages.size() % kPage == 0);
+  CHECK(heap.stats().returned_bytes == pages.size());
+  // The neighbours are untouched, and the heap is whole (the source zeroed
+  // the pages, as the kernel does).
+  CHECK(all_bytes_are({static_cast<std::byte*>(before), kGuard}, 0x5a));
+  CHECK(all_bytes_are({static_cast<std::byte*>(after), kGuard}, 0xa5));
+  CHECK(heap.check());
+  check_counts_against_walk(heap);
+
+  // The block serves again, discarded pages and all.
+  void* const reused = heap.allocate(2 * kHalf - kKiB);
+  REQUIRE(reused != nullptr);
+  CHECK(address_in(reused, begin, end));
+  std::memset(reused, 0x33, 2 * kHalf - kKiB);
+  CHECK(heap.check());
+  CHECK(all_bytes_are({static_cast<std::byte*>(before), kGuard}, 0x5a));
+  CHECK(all_bytes_are({static_cast<std::byte*>(after), kGuard}, 0xa5));
+  heap.deallocate(reused);
+  CHECK(heap.check());
+}
+
+TEST_CASE_TEMPLATE("malloc and free of the same large block discard its pages once, not on every free", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<A> t(4 * kMiB, Upstream{.source = &source, .mmap_threshold = kMaxRequest});
+  auto& heap = t.heap;
+  constexpr std::size_t kBlock = 100 * kKiB;
+  REQUIRE(heap.allocate(1000) != nullptr);
+  void* const block = heap.allocate(kBlock);
+  REQUIRE(heap.allocate(1000) != nullptr);  // so the block does not merge with the rest
+  REQUIRE(block != nullptr);
+  heap.deallocate(block);
+  REQUIRE(source.discarded().size() == 1);
+  for (int i = 0; i < 10; ++i) {
+    void* const again = heap.allocate(kBlock);
+    REQUIRE(again == block);  // the same place, every time
+    std::memset(again, i, kBlock);
+    heap.deallocate(again);
+    CHECK(heap.check());
+  }
+  CHECK(source.discarded().size() == 1);
+}
+
+TEST_CASE_TEMPLATE("a large free block gives back the pages of the start map over it too", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<A> t(8 * kMiB, Upstream{.source = &source, .mmap_threshold = kMaxRequest});
+  auto& heap = t.heap;
+  constexpr std::size_t kBig = 2 * kMiB;
+  void* const guard = heap.allocate(1000);
+  void* const big = heap.allocate(kBig);
+  void* const last = heap.allocate(1000);
+  REQUIRE((guard != nullptr && big != nullptr && last != nullptr));
+  std::memset(big, 0x77, kBig);
+  heap.deallocate(big);
+  const auto [begin, end] = free_block_holding(heap, big);
+  REQUIRE(begin != nullptr);
+  // The block's pages, then the map's: one bit per 8 bytes, so 2 MiB of
+  // heap is 32 KiB of map, of which at least 7 whole pages.
+  REQUIRE(source.discarded().size() == 2);
+  const std::span<std::byte> map_pages = source.discarded()[1];
+  CHECK(map_pages.size() >= 7 * kPage);
+  CHECK(address_of(map_pages.data()) % kPage == 0);
+  CHECK(!address_in(map_pages.data(), begin, end));  // the map lies before the blocks
+  CHECK(heap.stats().returned_bytes == source.discarded_bytes());
+  CHECK(heap.check());  // the map, zeroed, still marks exactly the block starts
+  void* const again = heap.allocate(kBig);
+  REQUIRE(again != nullptr);
+  std::memset(again, 0x78, kBig);
+  CHECK(heap.check());
+  heap.deallocate(again);
+  heap.deallocate(guard);
+  heap.deallocate(last);
+  CHECK(heap.check());
+}
+
 // ---- check() catches corruption --------------------------------------------------
 // As in stage4_tests.cpp: each test breaks one invariant by hand, checks that
 // check() names it (and, where one block breaks it, that block's offset),

@@ -1,17 +1,20 @@
 /// \file
 /// A ChunkSource for tests: a byte budget (so a growing arena reaches
 /// exhaustion in a few steps), a record of every chunk it handed out, and
-/// checks that each chunk comes back exactly once, exactly as it went out.
+/// checks that each chunk comes back exactly once, exactly as it went out;
+/// and a record of every range of pages it was told to discard.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <span>
 #include <vector>
 
 #include "stage1_static_bump/align.hpp"
 #include "stage1_static_bump/chunk_source.hpp"
+#include "stage1_static_bump/tracking.hpp"
 
 namespace heaplab::testing {
 
@@ -57,6 +60,27 @@ class TestChunkSource final : public ChunkSource {
     free(chunk);
   }
 
+  /// Records \p pages, and zeroes them, as the kernel's fresh pages read
+  /// after the mmap source's madvise, so that a heap that still needed
+  /// them shows it. (Not under a tracking tool: the free bytes among them
+  /// are poisoned, and the write would be reported.)
+  void discard(std::span<std::byte> pages) noexcept override {
+    discarded_.push_back(pages);
+    discarded_bytes_ += pages.size();
+#if !defined(HEAPLAB_TRACK_ASAN) && !defined(HEAPLAB_TRACK_VALGRIND)
+    std::memset(pages.data(), 0, pages.size());
+#endif
+  }
+
+  /// Every range discard() was given, in order.
+  [[nodiscard]] const std::vector<std::span<std::byte>>& discarded() const noexcept { return discarded_; }
+  /// Bytes of all of them together.
+  [[nodiscard]] std::size_t discarded_bytes() const noexcept { return discarded_bytes_; }
+  /// Forgets the ranges recorded so far (a test looks at what one step did).
+  void forget_discarded() noexcept {
+    discarded_.clear();
+    discarded_bytes_ = 0;
+  }
   /// Sizes of every chunk handed out, in order.
   [[nodiscard]] const std::vector<std::size_t>& acquired_sizes() const noexcept { return acquired_sizes_; }
   /// Chunks handed out so far.
@@ -81,6 +105,8 @@ class TestChunkSource final : public ChunkSource {
   std::size_t bad_releases_ = 0;
   std::vector<std::span<std::byte>> live_;
   std::vector<std::size_t> acquired_sizes_;
+  std::vector<std::span<std::byte>> discarded_;
+  std::size_t discarded_bytes_ = 0;
 };
 
 }  // namespace heaplab::testing
