@@ -98,6 +98,17 @@ Upstream large_blocks_only(ChunkSource& source, std::size_t heap_bytes) noexcept
                   .growth = GrowthPolicy{.first_chunk = SIZE_MAX, .max_chunk = SIZE_MAX, .limit = heap_bytes}};
 }
 
+bool heap_size_capped() noexcept {
+  const char* const text = std::getenv("HEAPLAB_HEAP_SIZE");
+  return text != nullptr && *text != '\0';
+}
+
+Upstream growing_without_cap(ChunkSource& source) noexcept {
+  Upstream upstream{.source = &source, .mmap_threshold = kLargeBlockThreshold};
+  upstream.growth.limit = kMaxRequest;  // what the system gives: mmap says when it is all
+  return upstream;
+}
+
 bool report_requested() noexcept {
   const char* const value = std::getenv("HEAPLAB_REPORT");
   return value != nullptr && *value != '\0' && std::string_view(value) != "0";

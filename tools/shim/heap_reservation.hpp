@@ -57,11 +57,11 @@ inline constexpr std::size_t kLargeBlockThreshold = std::size_t{128} * 1024;
 /// too, and the heap then serves only what it maps on its own.
 [[nodiscard]] std::span<std::byte> reserve_heap(std::size_t bytes) noexcept;
 
-/// What a chapter-5 allocator gets upstream in a shim: a mapping of its
-/// own, from \p source, for every request of kLargeBlockThreshold bytes or
-/// more, unmapped again by free(), as glibc does; and no other growth. The
-/// reservation of \p heap_bytes is the whole heap: HEAPLAB_HEAP_SIZE means
-/// what it says.
+/// What a chapter-5 allocator gets upstream in a shim when HEAPLAB_HEAP_SIZE
+/// sets a cap: a mapping of its own, from \p source, for every request of
+/// kLargeBlockThreshold bytes or more, unmapped again by free(), as glibc
+/// does; and no other growth. The reservation of \p heap_bytes is the whole
+/// heap: HEAPLAB_HEAP_SIZE means what it says.
 ///
 /// How "no other growth" is said: a new region would be `SIZE_MAX` bytes
 /// (GrowthPolicy::first_chunk), more than the limit can ever allow, so
@@ -69,6 +69,20 @@ inline constexpr std::size_t kLargeBlockThreshold = std::size_t{128} * 1024;
 /// together, at \p heap_bytes: a program never holds more than twice
 /// HEAPLAB_HEAP_SIZE from the allocator.
 [[nodiscard]] Upstream large_blocks_only(ChunkSource& source, std::size_t heap_bytes) noexcept;
+
+/// True when HEAPLAB_HEAP_SIZE is set to a non-empty value (valid or not):
+/// the heap's size is then a cap, for the shims that could grow past it.
+[[nodiscard]] bool heap_size_capped() noexcept;
+
+/// What a chapter-5 allocator gets upstream in a shim when
+/// HEAPLAB_HEAP_SIZE is not set: as large_blocks_only(), a mapping of its
+/// own from \p source for every request of kLargeBlockThreshold bytes or
+/// more; and, once the reservation is full, new regions from \p source,
+/// doubling from 10 MiB up to 256 MiB (Upstream's own growth), for as long
+/// as the system gives memory. Regions emptied and large free blocks give
+/// memory back (growing_heap.hpp), so that an idle program holds about what
+/// it uses.
+[[nodiscard]] Upstream growing_without_cap(ChunkSource& source) noexcept;
 
 /// True when the environment asks for the report at exit: HEAPLAB_REPORT
 /// is set to a non-empty value other than "0".

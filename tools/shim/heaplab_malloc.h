@@ -17,9 +17,12 @@
  * pointer that is not from this heap) is reported with one line on
  * standard error and stops the program, as glibc does.
  *
- * The heap is one reservation of `HEAPLAB_HEAP_SIZE` bytes (1 GiB by
- * default; a suffix K, M or G may follow the number), taken at the first
- * call and committed page by page as it is touched. With `HEAPLAB_REPORT`
+ * The heap starts as one reservation of `HEAPLAB_HEAP_SIZE` bytes (1 GiB
+ * by default; a suffix K, M or G may follow the number), taken at the first
+ * call and committed page by page as it is touched. Chapter 5's shims grow
+ * past it while the system gives memory, unless `HEAPLAB_HEAP_SIZE` is
+ * set: then it is a cap, past which malloc fails with ENOMEM. The other
+ * shims' heap is the reservation alone. With `HEAPLAB_REPORT`
  * set to anything but "" or "0", one line is written to standard error
  * when the program exits (see heaplab_malloc_report()).
  */

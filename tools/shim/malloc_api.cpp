@@ -51,15 +51,19 @@ using Heap = heaplab::shim::MallocHeap<ShimAllocator>;
 
 static_assert(heaplab::Allocator<Heap> && heaplab::Reallocating<Heap>);
 
-/// A heap of allocator \p A on \p region: a chapter-5 allocator also maps
-/// its large blocks from \p large_blocks (heaplab::shim::large_blocks_only());
-/// any other allocator gets the region alone. (A template, so that only
-/// the branch that fits \p A is compiled.)
+/// A heap of allocator \p A on \p region: a chapter-5 allocator also takes
+/// memory from \p upstream, for its large blocks, and for new regions past
+/// \p region unless the heap's size is \p capped
+/// (heaplab::shim::growing_without_cap(), heaplab::shim::large_blocks_only());
+/// any other allocator gets the region alone, its lesson being a heap of
+/// fixed size. (A template, so that only the branch that fits \p A is
+/// compiled.)
 template <class A>
-heaplab::shim::MallocHeap<A> heap_on(std::span<std::byte> region,
-                                     [[maybe_unused]] heaplab::ChunkSource& large_blocks) noexcept {
+heaplab::shim::MallocHeap<A> heap_on(std::span<std::byte> region, [[maybe_unused]] heaplab::ChunkSource& upstream,
+                                     [[maybe_unused]] bool capped) noexcept {
   if constexpr (std::is_constructible_v<A, std::span<std::byte>, heaplab::Upstream>) {
-    return heaplab::shim::MallocHeap<A>(region, heaplab::shim::large_blocks_only(large_blocks, region.size()));
+    return heaplab::shim::MallocHeap<A>(region, capped ? heaplab::shim::large_blocks_only(upstream, region.size())
+                                                       : heaplab::shim::growing_without_cap(upstream));
   } else {
     return heaplab::shim::MallocHeap<A>(region);
   }
@@ -73,14 +77,14 @@ void report_outside_the_heap(const heaplab::MisuseReport& report) noexcept;
 
 /// Everything a shim keeps: built by the first call, never destroyed.
 struct Shim {
-  /// Builds the heap on \p region, the reservation, and installs the
-  /// shim's misuse handler.
-  explicit Shim(std::span<std::byte> region) noexcept
-      : reserved_bytes(region.size()), heap(heap_on<ShimAllocator>(region, large_blocks)) {
+  /// Builds the heap on \p region, the reservation, its size a cap when
+  /// \p capped, and installs the shim's misuse handler.
+  Shim(std::span<std::byte> region, bool capped) noexcept
+      : reserved_bytes(region.size()), heap(heap_on<ShimAllocator>(region, upstream, capped)) {
     outer_misuse_handler = heaplab::set_misuse_handler(&report_outside_the_heap);
   }
 
-  heaplab::MmapChunkSource large_blocks;  ///< Mappings of their own for large blocks.
+  heaplab::MmapChunkSource upstream;      ///< Mappings for large blocks, and for regions past the reservation.
   std::size_t reserved_bytes;             ///< Bytes of the reservation.
   Heap heap;                              ///< The heap on the reservation.
 };
@@ -91,7 +95,7 @@ struct Shim {
 /// finish). Building it allocates nothing, so it cannot recurse into malloc.
 Shim& shim() noexcept {
   static heaplab::shim::Immortal<Shim> instance(
-      heaplab::shim::reserve_heap(heaplab::shim::heap_size_from_environment()));
+      heaplab::shim::reserve_heap(heaplab::shim::heap_size_from_environment()), heaplab::shim::heap_size_capped());
   return instance.get();
 }
 // [first_call]
