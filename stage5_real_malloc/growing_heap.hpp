@@ -219,6 +219,8 @@ class GrowingHeap {
   [[gnu::noinline]] void after_large_free(Inner& region, const FreedBytes& freed) noexcept;
   void discard_pages(const Inner& region, const FreedBytes& freed) noexcept;
   void discard(std::byte* begin, std::byte* end) noexcept;
+  void empty_region(Inner& region) noexcept;
+  [[nodiscard]] static BlockHeader* only_block_if_empty(const Inner& region) noexcept;
   [[nodiscard]] static bool is_empty(const Inner& region, BlockHeader& free_block) noexcept;
   [[nodiscard]] Region* grown_record_of(const Inner& region) const noexcept;
   void give_back(Region& region) noexcept;
@@ -354,6 +356,15 @@ template <class Inner>
 void GrowingHeap<Inner>::free_in(Inner& region, void* p) noexcept {
   const FreedBytes freed = forecast_free(region, p);
   region.deallocate(p);
+  if constexpr (requires { region.unpark_all(); }) {
+    // Quick fit: a region whose users hold nothing may still hold parked
+    // blocks, which would keep it from ever being empty.
+    if (region.live_allocations() == 0 && &region != &first_) [[unlikely]] {
+      region.unpark_all();
+      empty_region(region);
+      return;
+    }
+  }
   if (freed.merged_bytes() >= kReleaseThreshold) [[unlikely]] after_large_free(region, freed);
 }
 // [deallocate]
@@ -395,17 +406,38 @@ void GrowingHeap<Inner>::after_large_free(Inner& region, const FreedBytes& freed
   // The free went as forecast: not parked on a quick list, not refused.
   if (is_allocated(merged) || next_in_memory(&merged) != freed.merged_end) return;
   if (&region != &first_ && is_empty(region, merged)) {
-    Region* const emptied = grown_record_of(region);
-    for (Region* other = grown_; other != nullptr; other = other->next) {
-      const BlockHeap& blocks = other->heap.heap().blocks();
-      BlockHeader* const only = blocks.after(blocks.first());
-      if (other != emptied && only != nullptr && !is_allocated(*only) && is_empty(other->heap, *only)) {
-        give_back(*emptied);  // another empty region is kept already
-        return;
-      }
+    empty_region(region);
+  } else {
+    discard_pages(region, freed);
+  }
+}
+
+/// The grown \p region holds one free block and nothing else: it goes back
+/// to the source, unless no other region is empty; then it is kept, with
+/// every page inside its block discarded.
+template <class Inner>
+void GrowingHeap<Inner>::empty_region(Inner& region) noexcept {
+  if (source_ == nullptr) return;
+  Region* const emptied = grown_record_of(region);
+  for (Region* other = grown_; other != nullptr; other = other->next) {
+    if (other != emptied && only_block_if_empty(other->heap) != nullptr) {
+      give_back(*emptied);  // another empty region is kept already
+      return;
     }
   }
-  discard_pages(region, freed);
+  BlockHeader* const only = only_block_if_empty(region);
+  if (only == nullptr) return;
+  std::byte* const begin = block_start(only);
+  discard_pages(region, FreedBytes{begin, next_in_memory(only), begin, next_in_memory(only)});
+}
+
+/// The one free block of \p region, or null when it has any other block.
+template <class Inner>
+BlockHeader* GrowingHeap<Inner>::only_block_if_empty(const Inner& region) noexcept {
+  const BlockHeap& blocks = region.heap().blocks();
+  if (blocks.first() == nullptr) return nullptr;
+  BlockHeader* const only = blocks.after(blocks.first());
+  return only != nullptr && !is_allocated(*only) && is_empty(region, *only) ? only : nullptr;
 }
 
 /// Discards the whole pages strictly inside the free block \p freed says

@@ -104,6 +104,10 @@ class ParkingHeap : public CoalescingAllocator<FreeBlocks, Tags, Merging> {
     return resize_or_move(block, size, align, this->live_, this->lifetime_, in_place, allocate, release_old);
   }
 
+  /// Blocks handed out and not freed by their users: parked blocks are
+  /// not counted (a layer asks it on every free, so it is one load).
+  [[nodiscard]] std::size_t live_allocations() const noexcept { return this->live_.allocated_blocks; }
+
   /// Chapter 4's check(), for a heap with no block parked.
   using Base::check;
   /// Chapter 4's check(), where the blocks with the Q bit are parked: each

@@ -115,6 +115,14 @@ class QuickCache {
     });
   }
 
+  /// Blocks handed out and not freed by their users (parked ones are free
+  /// to them): zero when the heap holds nothing a user still has.
+  [[nodiscard]] std::size_t live_allocations() const noexcept { return inner_.live_allocations(); }
+  /// Frees every parked block into the heap, where it merges (for a layer
+  /// about to give an emptied heap back: parked blocks would keep it from
+  /// being one free block).
+  void unpark_all() noexcept { flush(); }
+
   /// The header of the block at \p p, allocated and not parked, or null
   /// after reporting the misuse on behalf of \p where (for layers).
   [[nodiscard, gnu::always_inline]] BlockHeader* allocated_block(void* p, std::string_view where) noexcept {

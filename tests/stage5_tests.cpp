@@ -629,6 +629,39 @@ TEST_CASE_TEMPLATE("a grown region whose blocks are all freed goes back to the s
   CHECK(heap.check());
 }
 
+TEST_CASE("a grown region of quick fit whose users freed every block goes back, its parked blocks merged first") {
+  PageSource source(kMaxRequest, kPage);
+  const Upstream upstream{.source = &source,
+                          .mmap_threshold = kMaxRequest,
+                          .growth = {.first_chunk = 256 * kKiB, .max_chunk = 256 * kKiB, .limit = kMaxRequest}};
+  RegionHeap<QuickFitAllocator> t(64 * kKiB, upstream);
+  auto& heap = t.heap;
+  // Small blocks, of the sizes quick lists park: the last frees of each
+  // size wait on a list, still allocated to their region.
+  std::vector<std::vector<void*>> by_region;
+  for (std::size_t i = 0; source.live_chunks() < 3; ++i) {
+    void* const p = heap.allocate(16 + 8 * (i % 27));
+    REQUIRE(p != nullptr);
+    const std::size_t index = region_index_of(heap, p);
+    if (by_region.size() <= index) by_region.resize(index + 1);
+    by_region[index].push_back(p);
+  }
+  for (std::size_t index = 1; index <= 2; ++index) {
+    for (void* p : by_region[index]) heap.deallocate(p);
+    CHECK(heap.check());
+  }
+  CHECK(source.releases() == 1);  // one of the two emptied regions; the other is kept
+  CHECK(heap.stats().quick_blocks <= 7 * 27 * 2);  // what the first and the newest regions may park
+  check_counts_against_walk(heap);
+  for (void* p : by_region[0]) heap.deallocate(p);
+  if (by_region.size() > 3) {
+    for (void* p : by_region[3]) heap.deallocate(p);
+  }
+  CHECK(heap.stats().live_allocations == 0);
+  CHECK(source.live_chunks() == 1);
+  CHECK(heap.check());
+}
+
 TEST_CASE_TEMPLATE("a free that leaves a free block of 64 KiB or more discards the whole pages inside it, no more",
                    A, HEAPLAB_STAGE5_CONFIGS) {
   PageSource source(kMaxRequest, kPage);
