@@ -33,9 +33,11 @@
 ///
 /// Memory goes back to the source in two ways, while the heap lives:
 /// - a grown region whose blocks are all freed is unmapped (release()),
-///   unless it is the only empty one: one is kept, so that a program that
-///   frees everything and starts again does not map and unmap a region
-///   each time. The first region is never given back.
+///   unless it is the only empty one: one is kept, its pages discarded, so
+///   that a program that frees everything and starts again does not map
+///   and unmap a region each time. The first region is never given back.
+///   (Under quick fit, a region whose users hold no block has its parked
+///   blocks merged first: they would keep it from ever being empty.)
 /// - a free that leaves a free block of at least kReleaseThreshold bytes
 ///   discards the whole pages strictly inside it (ChunkSource::discard()),
 ///   past its header and links and before its footer, so the tags stay:
@@ -213,13 +215,42 @@ class GrowingHeap {
     [[nodiscard]] std::size_t merged_bytes() const noexcept {
       return static_cast<std::size_t>(merged_end - merged_begin);
     }
+    /// True when the free may give something back from \p blocks, a
+    /// region's: the block it leaves is large, and it either fills the
+    /// region from its prologue to its break (the region may be empty) or
+    /// has a whole page of fresh bytes inside (4 KiB pages, the smallest
+    /// any system has: a larger page inside means a 4 KiB one too). A test
+    /// of a few instructions, so that most frees into a large free block
+    /// (a small block next to the break, freed) call nothing more.
+    [[nodiscard, gnu::always_inline]] bool may_give_back(const BlockHeap& blocks) const noexcept {
+      if (merged_bytes() < kReleaseThreshold) return false;
+      if (merged_begin == blocks.begin() + TaggedHeap<tags_type>::kPrologueSize && merged_end == blocks.brk()) {
+        return true;
+      }
+      constexpr std::uintptr_t kSmallestPage = 4096;
+      const auto down = [](const std::byte* at) { return address_of(at) & ~(kSmallestPage - 1); };
+      const auto up = [&](const std::byte* at) { return down(at + kSmallestPage - 1); };
+      const std::uintptr_t begin = std::max(up(merged_begin + kMinTaggedBlockSize - kFooterSize), down(fresh_begin));
+      const std::uintptr_t end = std::min(down(merged_end - kFooterSize), up(fresh_end));
+      return begin < end;
+    }
   };
   [[gnu::always_inline]] inline void free_in(Inner& region, void* p) noexcept;
+  [[nodiscard, gnu::always_inline]] static inline bool is_parkable(const Inner& region, void* p) noexcept;
+  /// \p region's live allocations, when it counts them apart from its
+  /// parked blocks (quick fit); else 1, for "not known to be empty".
+  [[nodiscard, gnu::always_inline]] static std::size_t live_allocations_of(const Inner& region) noexcept {
+    if constexpr (requires { region.live_allocations(); }) {
+      return region.live_allocations();
+    } else {
+      return 1;
+    }
+  }
   [[nodiscard, gnu::always_inline]] static inline FreedBytes forecast_free(const Inner& region, void* p) noexcept;
   [[gnu::noinline]] void after_large_free(Inner& region, const FreedBytes& freed) noexcept;
   void discard_pages(const Inner& region, const FreedBytes& freed) noexcept;
   void discard(std::byte* begin, std::byte* end) noexcept;
-  void empty_region(Inner& region) noexcept;
+  [[gnu::noinline]] void empty_region(Inner& region) noexcept;
   [[nodiscard]] static BlockHeader* only_block_if_empty(const Inner& region) noexcept;
   [[nodiscard]] static bool is_empty(const Inner& region, BlockHeader& free_block) noexcept;
   [[nodiscard]] Region* grown_record_of(const Inner& region) const noexcept;
@@ -331,7 +362,7 @@ Inner* GrowingHeap<Inner>::grown_region_of(const void* p) const noexcept {
 template <class Inner>
 void GrowingHeap<Inner>::deallocate(void* p) noexcept {
   if (lies_in(first_, p)) [[likely]] {
-    free_in(first_, p);
+    free_in(first_, p);  // inlined for the first region: `&region != &first_` folds away
   } else {
     deallocate_elsewhere(p);
   }
@@ -354,42 +385,61 @@ void GrowingHeap<Inner>::deallocate_elsewhere(void* p) noexcept {
 /// block goes on to give memory back.
 template <class Inner>
 void GrowingHeap<Inner>::free_in(Inner& region, void* p) noexcept {
+  // Under quick fit, a region whose users hold nothing may still hold
+  // parked blocks, which would keep it from ever being empty.
+  const auto emptied = [&] { return &region != &first_ && live_allocations_of(region) == 0; };
+  // A block a quick list has room for is parked, not merged: nothing to
+  // forecast.
+  if (is_parkable(region, p)) {
+    region.deallocate(p);
+    if (emptied()) [[unlikely]] empty_region(region);
+    return;
+  }
   const FreedBytes freed = forecast_free(region, p);
   region.deallocate(p);
-  if constexpr (requires { region.unpark_all(); }) {
-    // Quick fit: a region whose users hold nothing may still hold parked
-    // blocks, which would keep it from ever being empty.
-    if (region.live_allocations() == 0 && &region != &first_) [[unlikely]] {
-      region.unpark_all();
-      empty_region(region);
-      return;
-    }
+  if (emptied()) [[unlikely]] {
+    empty_region(region);
+  } else if (freed.may_give_back(region.heap().blocks())) [[unlikely]] {
+    after_large_free(region, freed);
   }
-  if (freed.merged_bytes() >= kReleaseThreshold) [[unlikely]] after_large_free(region, freed);
 }
-// [deallocate]
+
+/// True when \p p, in \p region's bytes, has a header in front of it that
+/// names a block the region's quick lists would park. The region's own
+/// checks come next, in deallocate().
+template <class Inner>
+bool GrowingHeap<Inner>::is_parkable(const Inner& region, void* p) noexcept {
+  if constexpr (requires { region.would_park(std::size_t{0}); }) {
+    std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
+    const BlockHeap& blocks = region.heap().blocks();
+    return is_aligned(p, kBlockGranularity) && address_in(start, blocks.begin(), blocks.brk()) &&
+           region.would_park(block_size(*header_at(start)));
+  } else {
+    return false;  // a region that parks nothing
+  }
+}// [deallocate]
 
 // [give_back]
-/// What freeing \p p in \p region will make free, if \p p is an allocated
-/// block there (else nothing: the region reports the misuse). Whether the
-/// region parks the block instead is for after_large_free() to see.
+/// What freeing \p p in \p region will make free, read from the tags
+/// around it. Nothing is checked here but that every read stays inside the
+/// region's blocks: for a pointer that is not an allocated block the region
+/// reports the misuse and changes nothing, and after_large_free() checks
+/// the block it was told of against the start map before it trusts it.
 template <class Inner>
 auto GrowingHeap<Inner>::forecast_free(const Inner& region, void* p) noexcept -> FreedBytes {
   const BlockHeap& blocks = region.heap().blocks();
   std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
-  if (!is_aligned(p, kBlockGranularity) || !address_in(start, blocks.begin(), blocks.brk()) ||
-      !blocks.starts().is_start(start)) {
-    return {};
-  }
+  if (!is_aligned(p, kBlockGranularity) || !address_in(start, blocks.begin(), blocks.brk())) return {};
   BlockHeader& block = *header_at(start);
-  if (!is_allocated(block) || (block.size_and_flags & kQuickBit) != 0) return {};  // freed already, or parked
-  FreedBytes freed{start, next_in_memory(&block), start, next_in_memory(&block)};
-  if (tags_type::prev_is_free(block)) {
-    BlockHeader& prev = prev_block(block);
-    freed.merged_begin = block_start(&prev);
-    if (block_size(prev) < kReleaseThreshold) freed.fresh_begin = freed.merged_begin;
+  std::byte* const end = next_in_memory(&block);
+  if (!address_in(end, start + 1, blocks.brk() + 1)) return {};  // the header after it is the epilogue at most
+  FreedBytes freed{start, end, start, end};
+  if (tags_type::prev_is_free(block) && start != blocks.begin()) {
+    const std::size_t prev = footer_in_front(block).size_and_flags & ~kFlagMask;
+    freed.merged_begin = start - prev;
+    if (prev < kReleaseThreshold) freed.fresh_begin = freed.merged_begin;
   }
-  if (BlockHeader& next = next_block(block); !is_allocated(next)) {
+  if (const BlockHeader& next = *header_at(end); !is_allocated(next)) {
     freed.merged_end += block_size(next);
     if (block_size(next) < kReleaseThreshold) freed.fresh_end = freed.merged_end;
   }
@@ -402,8 +452,14 @@ auto GrowingHeap<Inner>::forecast_free(const Inner& region, void* p) noexcept ->
 template <class Inner>
 void GrowingHeap<Inner>::after_large_free(Inner& region, const FreedBytes& freed) noexcept {
   if (source_ == nullptr) return;
+  // The free went as forecast: a free block starts where it was to start
+  // and ends where it was to end (not parked on a quick list, not refused).
+  const BlockHeap& blocks = region.heap().blocks();
+  if (!address_in(freed.merged_begin, blocks.begin(), blocks.brk()) || !is_aligned(freed.merged_begin, kBlockGranularity) ||
+      !blocks.starts().is_start(freed.merged_begin)) {
+    return;
+  }
   BlockHeader& merged = *header_at(freed.merged_begin);
-  // The free went as forecast: not parked on a quick list, not refused.
   if (is_allocated(merged) || next_in_memory(&merged) != freed.merged_end) return;
   if (&region != &first_ && is_empty(region, merged)) {
     empty_region(region);
@@ -418,6 +474,7 @@ void GrowingHeap<Inner>::after_large_free(Inner& region, const FreedBytes& freed
 template <class Inner>
 void GrowingHeap<Inner>::empty_region(Inner& region) noexcept {
   if (source_ == nullptr) return;
+  if constexpr (requires { region.unpark_all(); }) region.unpark_all();
   Region* const emptied = grown_record_of(region);
   for (Region* other = grown_; other != nullptr; other = other->next) {
     if (other != emptied && only_block_if_empty(other->heap) != nullptr) {

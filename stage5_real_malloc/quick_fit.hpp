@@ -122,6 +122,10 @@ class QuickCache {
   /// about to give an emptied heap back: parked blocks would keep it from
   /// being one free block).
   void unpark_all() noexcept { flush(); }
+  /// True when deallocate() would park an allocated block of \p size bytes
+  /// (for a layer that looks at what a free merges: a parked block merges
+  /// with nothing).
+  [[nodiscard]] bool would_park(std::size_t size) const noexcept { return quick_.has_room_for(size); }
 
   /// The header of the block at \p p, allocated and not parked, or null
   /// after reporting the misuse on behalf of \p where (for layers).

@@ -87,6 +87,12 @@ class QuickLists {
     return kMinTaggedBlockSize + index * kBlockGranularity;
   }
 
+  /// True when push() would take a block of \p size bytes: its size has a
+  /// list, and the list has room.
+  [[nodiscard]] bool has_room_for(std::size_t size) const noexcept {
+    return has_list(size) && lists_[list_for(size)].count < kCap;
+  }
+
   // [push_pop]
   /// Puts the allocated \p block on the list of its size and sets its Q
   /// bit. False, with nothing changed, when its size has no list or the
