@@ -152,7 +152,9 @@ void growth_and_mappings() {
   std::printf("\nEach region is a heap of its own, asked oldest first; sizes double, so a heap of n\n"
               "bytes has O(log n) regions. The 1 MiB block never touched them: its mapping (%zu\n"
               "usable bytes, whole pages) went back to the kernel on free, as glibc does above\n"
-              "M_MMAP_THRESHOLD. The regions stay until the heap is destroyed.\n",
+              "M_MMAP_THRESHOLD. Once every block is freed, the emptied grown regions go back\n"
+              "too, but one: the first region stays, and one empty region is kept for the\n"
+              "next allocations.\n",
               usable);
   verify(heap, "section 3");
 }

@@ -14,7 +14,8 @@
 ///
 /// Why: a large block in the heap is a large hole once it is freed, which
 /// only merging can make useful again, and the heap's break never moves
-/// back, so its pages are never returned. A mapping goes straight back to
+/// back, so at best its pages are discarded while the region stays mapped
+/// (growing_heap.hpp). A mapping goes straight back to
 /// the kernel, and never fragments the heap. The price is a system call per
 /// allocation and per free, which is small next to what the caller does
 /// with 128 KiB. (glibc maps such blocks one by one as this layer does;
