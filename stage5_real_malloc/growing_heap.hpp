@@ -209,7 +209,8 @@ class GrowingHeap {
   struct FreedBytes {
     std::byte* merged_begin = nullptr;  ///< Where the free block the free leaves starts (null: no block to free).
     std::byte* merged_end = nullptr;    ///< Where it ends.
-    std::byte* fresh_begin = nullptr;   ///< The bytes no earlier discard covered: the block's, and a small free neighbour's.
+    /// The bytes no earlier discard covered: the block's, and a small free neighbour's.
+    std::byte* fresh_begin = nullptr;
     std::byte* fresh_end = nullptr;     ///< Where they end.
     /// Bytes of the free block the free leaves.
     [[nodiscard]] std::size_t merged_bytes() const noexcept {
@@ -380,7 +381,9 @@ void GrowingHeap<Inner>::deallocate_elsewhere(void* p) noexcept {
     free_in(*grown, p);
   }
 }
+// [deallocate]
 
+// [give_back]
 /// Frees \p p into \p region, its own; a free that leaves a large free
 /// block goes on to give memory back.
 template <class Inner>
@@ -404,48 +407,6 @@ void GrowingHeap<Inner>::free_in(Inner& region, void* p) noexcept {
   }
 }
 
-/// True when \p p, in \p region's bytes, has a header in front of it that
-/// names a block the region's quick lists would park. The region's own
-/// checks come next, in deallocate().
-template <class Inner>
-bool GrowingHeap<Inner>::is_parkable(const Inner& region, void* p) noexcept {
-  if constexpr (requires { region.would_park(std::size_t{0}); }) {
-    std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
-    const BlockHeap& blocks = region.heap().blocks();
-    return is_aligned(p, kBlockGranularity) && address_in(start, blocks.begin(), blocks.brk()) &&
-           region.would_park(block_size(*header_at(start)));
-  } else {
-    return false;  // a region that parks nothing
-  }
-}// [deallocate]
-
-// [give_back]
-/// What freeing \p p in \p region will make free, read from the tags
-/// around it. Nothing is checked here but that every read stays inside the
-/// region's blocks: for a pointer that is not an allocated block the region
-/// reports the misuse and changes nothing, and after_large_free() checks
-/// the block it was told of against the start map before it trusts it.
-template <class Inner>
-auto GrowingHeap<Inner>::forecast_free(const Inner& region, void* p) noexcept -> FreedBytes {
-  const BlockHeap& blocks = region.heap().blocks();
-  std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
-  if (!is_aligned(p, kBlockGranularity) || !address_in(start, blocks.begin(), blocks.brk())) return {};
-  BlockHeader& block = *header_at(start);
-  std::byte* const end = next_in_memory(&block);
-  if (!address_in(end, start + 1, blocks.brk() + 1)) return {};  // the header after it is the epilogue at most
-  FreedBytes freed{start, end, start, end};
-  if (tags_type::prev_is_free(block) && start != blocks.begin()) {
-    const std::size_t prev = footer_in_front(block).size_and_flags & ~kFlagMask;
-    freed.merged_begin = start - prev;
-    if (prev < kReleaseThreshold) freed.fresh_begin = freed.merged_begin;
-  }
-  if (const BlockHeader& next = *header_at(end); !is_allocated(next)) {
-    freed.merged_end += block_size(next);
-    if (block_size(next) < kReleaseThreshold) freed.fresh_end = freed.merged_end;
-  }
-  return freed;
-}
-
 /// A free left (or would have left) the large free block \p freed says:
 /// an empty grown region goes back to the source unless it is the only
 /// empty one; otherwise the pages the free made free are discarded.
@@ -455,8 +416,8 @@ void GrowingHeap<Inner>::after_large_free(Inner& region, const FreedBytes& freed
   // The free went as forecast: a free block starts where it was to start
   // and ends where it was to end (not parked on a quick list, not refused).
   const BlockHeap& blocks = region.heap().blocks();
-  if (!address_in(freed.merged_begin, blocks.begin(), blocks.brk()) || !is_aligned(freed.merged_begin, kBlockGranularity) ||
-      !blocks.starts().is_start(freed.merged_begin)) {
+  if (!address_in(freed.merged_begin, blocks.begin(), blocks.brk()) ||
+      !is_aligned(freed.merged_begin, kBlockGranularity) || !blocks.starts().is_start(freed.merged_begin)) {
     return;
   }
   BlockHeader& merged = *header_at(freed.merged_begin);
@@ -487,6 +448,50 @@ void GrowingHeap<Inner>::empty_region(Inner& region) noexcept {
   std::byte* const begin = block_start(only);
   discard_pages(region, FreedBytes{begin, next_in_memory(only), begin, next_in_memory(only)});
 }
+// [give_back]
+
+/// True when \p p, in \p region's bytes, has a header in front of it that
+/// names a block the region's quick lists would park. The region's own
+/// checks come next, in deallocate().
+template <class Inner>
+bool GrowingHeap<Inner>::is_parkable(const Inner& region, void* p) noexcept {
+  if constexpr (requires { region.would_park(std::size_t{0}); }) {
+    std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
+    const BlockHeap& blocks = region.heap().blocks();
+    return is_aligned(p, kBlockGranularity) && address_in(start, blocks.begin(), blocks.brk()) &&
+           region.would_park(block_size(*header_at(start)));
+  } else {
+    return false;  // a region that parks nothing
+  }
+}
+
+/// What freeing \p p in \p region will make free, read from the tags
+/// around it. Nothing is checked here but that every read stays inside the
+/// region's blocks: for a pointer that is not an allocated block the region
+/// reports the misuse and changes nothing, and after_large_free() checks
+/// the block it was told of against the start map before it trusts it.
+template <class Inner>
+auto GrowingHeap<Inner>::forecast_free(const Inner& region, void* p) noexcept -> FreedBytes {
+  const BlockHeap& blocks = region.heap().blocks();
+  std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
+  if (!is_aligned(p, kBlockGranularity) || !address_in(start, blocks.begin(), blocks.brk())) return {};
+  BlockHeader& block = *header_at(start);
+  std::byte* const end = next_in_memory(&block);
+  if (!address_in(end, start + 1, blocks.brk() + 1)) return {};  // the header after it is the epilogue at most
+  FreedBytes freed{start, end, start, end};
+  if (tags_type::prev_is_free(block) && start != blocks.begin()) {
+    const std::size_t prev = footer_in_front(block).size_and_flags & ~kFlagMask;
+    freed.merged_begin = start - prev;
+    if (prev < kReleaseThreshold) freed.fresh_begin = freed.merged_begin;
+  }
+  if (const BlockHeader& next = *header_at(end); !is_allocated(next)) {
+    freed.merged_end += block_size(next);
+    if (block_size(next) < kReleaseThreshold) freed.fresh_end = freed.merged_end;
+  }
+  return freed;
+}
+
+
 
 /// The one free block of \p region, or null when it has any other block.
 template <class Inner>
@@ -497,6 +502,7 @@ BlockHeader* GrowingHeap<Inner>::only_block_if_empty(const Inner& region) noexce
   return only != nullptr && !is_allocated(*only) && is_empty(region, *only) ? only : nullptr;
 }
 
+// [discard_pages]
 /// Discards the whole pages strictly inside the free block \p freed says
 /// that hold bytes the free made free, and the start map's pages over
 /// them, unless they are the pages discarded last.
@@ -529,6 +535,7 @@ void GrowingHeap<Inner>::discard_pages(const Inner& region, const FreedBytes& fr
   std::byte* const map_end = std::min(down(bytes_end(inside_words)), up(bytes_end(fresh_words)));
   if (map_begin < map_end) discard(map_begin, map_end);
 }
+// [discard_pages]
 
 /// Discards the pages from \p begin to \p end, and counts them.
 template <class Inner>
@@ -566,7 +573,6 @@ void GrowingHeap<Inner>::give_back(Region& region) noexcept {
   last_discarded_ = {};  // it may have been in this chunk
   source_->release(chunk);
 }
-// [give_back]
 
 // [reallocate]
 template <class Inner>

@@ -569,6 +569,29 @@ bool all_bytes_are(std::span<const std::byte> bytes, unsigned char value) {
   return std::all_of(bytes.begin(), bytes.end(), [value](std::byte b) { return b == std::byte{value}; });
 }
 
+/// A block of \p size bytes from \p heap, with an allocated block of 1000
+/// bytes on each side (too large to be parked), so that it merges with
+/// nothing when it is freed.
+template <class A>
+void* fenced_block(A& heap, std::size_t size) {
+  REQUIRE(heap.allocate(1000) != nullptr);
+  void* const block = heap.allocate(size);
+  REQUIRE(block != nullptr);
+  REQUIRE(heap.allocate(1000) != nullptr);
+  return block;
+}
+
+/// A heap of \p A on a region of its own, growing from a page source that
+/// records every range it is told to discard; no block is mapped.
+template <class A>
+struct DiscardRecordingHeap {
+  /// On a region of \p bytes.
+  explicit DiscardRecordingHeap(std::size_t bytes)
+      : t(bytes, Upstream{.source = &source, .mmap_threshold = kMaxRequest}) {}
+  PageSource source{kMaxRequest, kPage};  ///< Declared first: the heap takes from it.
+  RegionHeap<A> t;                        ///< The heap.
+};
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("a grown region whose blocks are all freed goes back to the source, but one empty region is kept",
@@ -664,9 +687,9 @@ TEST_CASE("a grown region of quick fit whose users freed every block goes back, 
 
 TEST_CASE_TEMPLATE("a free that leaves a free block of 64 KiB or more discards the whole pages inside it, no more",
                    A, HEAPLAB_STAGE5_CONFIGS) {
-  PageSource source(kMaxRequest, kPage);
-  RegionHeap<A> t(4 * kMiB, Upstream{.source = &source, .mmap_threshold = kMaxRequest});
-  auto& heap = t.heap;
+  DiscardRecordingHeap<A> recorded(4 * kMiB);
+  auto& heap = recorded.t.heap;
+  const PageSource& source = recorded.source;
   constexpr std::size_t kGuard = 1000;  // too large to be parked: quick lists end at 256 bytes
   constexpr std::size_t kHalf = 40 * kKiB;
   void* const before = heap.allocate(kGuard);
@@ -720,14 +743,11 @@ TEST_CASE_TEMPLATE("a free that leaves a free block of 64 KiB or more discards t
 
 TEST_CASE_TEMPLATE("malloc and free of the same large block discard its pages once, not on every free", A,
                    HEAPLAB_STAGE5_CONFIGS) {
-  PageSource source(kMaxRequest, kPage);
-  RegionHeap<A> t(4 * kMiB, Upstream{.source = &source, .mmap_threshold = kMaxRequest});
-  auto& heap = t.heap;
+  DiscardRecordingHeap<A> recorded(4 * kMiB);
+  auto& heap = recorded.t.heap;
+  const PageSource& source = recorded.source;
   constexpr std::size_t kBlock = 100 * kKiB;
-  REQUIRE(heap.allocate(1000) != nullptr);
-  void* const block = heap.allocate(kBlock);
-  REQUIRE(heap.allocate(1000) != nullptr);  // so the block does not merge with the rest
-  REQUIRE(block != nullptr);
+  void* const block = fenced_block(heap, kBlock);
   heap.deallocate(block);
   REQUIRE(source.discarded().size() == 1);
   for (int i = 0; i < 10; ++i) {
@@ -742,14 +762,11 @@ TEST_CASE_TEMPLATE("malloc and free of the same large block discard its pages on
 
 TEST_CASE_TEMPLATE("a large free block gives back the pages of the start map over it too", A,
                    HEAPLAB_STAGE5_CONFIGS) {
-  PageSource source(kMaxRequest, kPage);
-  RegionHeap<A> t(8 * kMiB, Upstream{.source = &source, .mmap_threshold = kMaxRequest});
-  auto& heap = t.heap;
-  constexpr std::size_t kBig = 2 * kMiB;
-  void* const guard = heap.allocate(1000);
-  void* const big = heap.allocate(kBig);
-  void* const last = heap.allocate(1000);
-  REQUIRE((guard != nullptr && big != nullptr && last != nullptr));
+  constexpr std::size_t kBig = 2 * kMiB;  // a quarter of the region
+  DiscardRecordingHeap<A> recorded(4 * kBig);
+  auto& heap = recorded.t.heap;
+  const PageSource& source = recorded.source;
+  void* const big = fenced_block(heap, kBig);
   std::memset(big, 0x77, kBig);
   heap.deallocate(big);
   const auto [begin, end] = free_block_holding(heap, big);
@@ -768,8 +785,6 @@ TEST_CASE_TEMPLATE("a large free block gives back the pages of the start map ove
   std::memset(again, 0x78, kBig);
   CHECK(heap.check());
   heap.deallocate(again);
-  heap.deallocate(guard);
-  heap.deallocate(last);
   CHECK(heap.check());
 }
 

@@ -15,6 +15,11 @@
 /// way). MAP_NORESERVE also keeps the reservation from counting against
 /// the commit limit when the kernel's overcommit policy is strict.
 ///
+/// The reservation is a chapter-5 shim's first region: past it the heap
+/// grows new regions from `mmap` (growing_without_cap()), unless
+/// HEAPLAB_HEAP_SIZE is set, which makes it a cap (large_blocks_only()).
+/// The other shims' heap is the reservation alone.
+///
 /// Everything here runs inside the first malloc() call of a process, so it
 /// allocates nothing: getenv(), our own number parser, mmap(), and
 /// diagnostics written with write(2).

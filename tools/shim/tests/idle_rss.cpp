@@ -16,8 +16,8 @@
 ///
 ///     peak 4291312 kB, after free 3480 kB
 ///
-/// malloc and free only, with a fixed seed, so that every allocator sees
-/// the same calls. The array of pointers comes from mmap, not malloc, so
+/// malloc and free only, the random numbers starting from fixed values, so
+/// that every allocator sees the same calls. The array of pointers comes from mmap, not malloc, so
 /// that it is not part of what is measured.
 #include <malloc.h>  // malloc_trim (glibc)
 #include <sys/mman.h>
@@ -42,7 +42,9 @@ long status_kb(const char* field) {
   long value = -1;
   const std::size_t length = std::strlen(field);
   while (std::fgets(line, sizeof line, status) != nullptr) {
-    if (std::strncmp(line, field, length) == 0 && line[length] == ':') value = std::strtol(line + length + 1, nullptr, 10);
+    if (std::strncmp(line, field, length) == 0 && line[length] == ':') {
+      value = std::strtol(line + length + 1, nullptr, 10);
+    }
   }
   std::fclose(status);
   return value;
@@ -51,7 +53,7 @@ long status_kb(const char* field) {
 /// Sizes from 64 B to 64 KiB, uniform on a log scale.
 class BlockSizes {
  public:
-  explicit BlockSizes(std::uint32_t seed) : random_(seed) {}
+  explicit BlockSizes(std::uint32_t start) : random_(start) {}
   std::size_t next() { return static_cast<std::size_t>(std::exp2(exponent_(random_))); }
 
  private:
