@@ -76,6 +76,7 @@
 #include "stage1_static_bump/chunk_source.hpp"
 #include "stage1_static_bump/contract.hpp"
 #include "stage1_static_bump/growing_arena.hpp"
+#include "stage1_static_bump/tracking.hpp"
 #include "stage2_free_list/block.hpp"
 #include "stage2_free_list/block_heap.hpp"
 #include "stage2_free_list/block_start_map.hpp"
@@ -238,6 +239,8 @@ class GrowingHeap {
   };
   [[gnu::always_inline]] inline void free_in(Inner& region, void* p) noexcept;
   [[nodiscard, gnu::always_inline]] static inline bool is_parkable(const Inner& region, void* p) noexcept;
+  [[nodiscard, gnu::always_inline]] static inline BlockHeader* readable_header(const BlockHeap& blocks,
+                                                                               void* p) noexcept;
   /// \p region's live allocations, when it counts them apart from its
   /// parked blocks (quick fit); else 1, for "not known to be empty".
   [[nodiscard, gnu::always_inline]] static std::size_t live_allocations_of(const Inner& region) noexcept {
@@ -456,13 +459,26 @@ void GrowingHeap<Inner>::empty_region(Inner& region) noexcept {
 template <class Inner>
 bool GrowingHeap<Inner>::is_parkable(const Inner& region, void* p) noexcept {
   if constexpr (requires { region.would_park(std::size_t{0}); }) {
-    std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
-    const BlockHeap& blocks = region.heap().blocks();
-    return is_aligned(p, kBlockGranularity) && address_in(start, blocks.begin(), blocks.brk()) &&
-           region.would_park(block_size(*header_at(start)));
+    const BlockHeader* const block = readable_header(region.heap().blocks(), p);
+    return block != nullptr && region.would_park(block_size(*block));
   } else {
     return false;  // a region that parks nothing
   }
+}
+
+/// The header in front of \p p, when it may be read: \p p is 8-aligned
+/// and the header lies in \p blocks; in a build that tracks free memory,
+/// a block must also start there (a freed block's old header may lie in
+/// poisoned bytes, and reading them would be reported). Null otherwise.
+/// Whether it is an allocated block is for the region to check.
+template <class Inner>
+BlockHeader* GrowingHeap<Inner>::readable_header(const BlockHeap& blocks, void* p) noexcept {
+  std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
+  if (!is_aligned(p, kBlockGranularity) || !address_in(start, blocks.begin(), blocks.brk())) return nullptr;
+  if constexpr (track::enabled) {
+    if (!blocks.starts().is_start(start)) return nullptr;
+  }
+  return header_at(start);
 }
 
 /// What freeing \p p in \p region will make free, read from the tags
@@ -473,9 +489,10 @@ bool GrowingHeap<Inner>::is_parkable(const Inner& region, void* p) noexcept {
 template <class Inner>
 auto GrowingHeap<Inner>::forecast_free(const Inner& region, void* p) noexcept -> FreedBytes {
   const BlockHeap& blocks = region.heap().blocks();
-  std::byte* const start = static_cast<std::byte*>(p) - kHeaderSize;
-  if (!is_aligned(p, kBlockGranularity) || !address_in(start, blocks.begin(), blocks.brk())) return {};
-  BlockHeader& block = *header_at(start);
+  BlockHeader* const header = readable_header(blocks, p);
+  if (header == nullptr) return {};
+  BlockHeader& block = *header;
+  std::byte* const start = block_start(&block);
   std::byte* const end = next_in_memory(&block);
   if (!address_in(end, start + 1, blocks.brk() + 1)) return {};  // the header after it is the epilogue at most
   FreedBytes freed{start, end, start, end};
