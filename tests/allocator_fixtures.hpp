@@ -40,6 +40,7 @@
 #include "stage4_coalescing/deferred_coalescing.hpp"
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
+#include "stage5_real_malloc/size_class_pages.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/test_chunk_source.hpp"
 
@@ -276,6 +277,18 @@ struct SegregatedWithUpstream {
                                                               .limit = capacity - region_bytes}}};
 };
 
+/// Small pages in front of segregated fits, over a caller-provided region
+/// of 2 MiB: room for a page of every size class (32 of 64 KiB) and more.
+struct SmallPagesOverSpan {
+  using allocator_type = SmallPagesAllocator;
+  static constexpr std::size_t capacity = std::size_t{2} * 1024 * 1024;
+  static constexpr std::size_t model_operations_divisor = kStage5ModelOperationsDivisor;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  SmallPagesAllocator heap{memory.bytes(), Upstream{}};
+};
+
 // ---- The lists the shared suites run over ----------------------------------
 
 /// Every allocator of the course: the contract suite (contract_tests.cpp).
@@ -286,7 +299,8 @@ using ContractAllocators =
                WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
                DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan,
-               TwoLevelOverSpan>;
+               TwoLevelOverSpan,
+               SmallPagesOverSpan>;
 
 /// Every allocator that gives single blocks back and resizes them
 /// (heaplab::Reallocating): the model-based random test (model_tests.cpp)
@@ -297,7 +311,8 @@ using ReallocatingAllocators =
                WorstFitOverSpan, CoalescingFirstFitOverSpan, CoalescingNextFitOverSpan,
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
                DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan,
-               TwoLevelOverSpan>;
+               TwoLevelOverSpan,
+               SmallPagesOverSpan>;
 
 /// The fixtures that map large blocks: the bad-input catalogue's rows for
 /// them (catalogue_tests.cpp).
@@ -331,3 +346,4 @@ TYPE_TO_STRING_AS("stage5: QuickFitAllocator over a span", heaplab::testing::Qui
 TYPE_TO_STRING_AS("stage5: TwoLevelFitAllocator over a span", heaplab::testing::TwoLevelOverSpan);
 TYPE_TO_STRING_AS("stage5: SegregatedFitAllocator with growth and mapped blocks",
                   heaplab::testing::SegregatedWithUpstream);
+TYPE_TO_STRING_AS("stage5: SmallPages over segregated fits", heaplab::testing::SmallPagesOverSpan);

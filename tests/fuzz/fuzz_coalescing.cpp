@@ -1,9 +1,9 @@
 /// \file
 /// libFuzzer target for the coalescing allocators of chapters 4 and 5: the
-/// ten over a region of their own, and chapter 5's segregated fits, quick
-/// fit and two-level fits growing from a chunk source, with large blocks in
+/// ten over a region of their own, chapter 5's segregated fits, quick fit
+/// and two-level fits growing from a chunk source, with large blocks in
 /// mappings of their own (quick fit so is the drop-in malloc's
-/// configuration).
+/// configuration), and small pages in front of segregated fits, both ways.
 ///
 /// Coalescing, footer elision, deferred merging, the quick lists and the
 /// upstream are where boundary tags can go wrong; the harness frees runs of
@@ -21,6 +21,7 @@
 #include "stage4_coalescing/deferred_coalescing.hpp"
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
+#include "stage5_real_malloc/size_class_pages.hpp"
 #include "tests/fuzz/fuzz_harness.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 #include "tests/support/aligned_region.hpp"
@@ -72,6 +73,8 @@ constexpr std::array<Configuration, 13> kConfigurations{{
     {"QuickFitAllocator with upstream", &fuzz_with_upstream<heaplab::QuickFitAllocator>},
     {"TwoLevelFitAllocator", &fuzz_over_region<heaplab::TwoLevelFitAllocator>},
     {"TwoLevelFitAllocator with upstream", &fuzz_with_upstream<heaplab::TwoLevelFitAllocator>},
+    {"SmallPagesAllocator", &fuzz_over_region<heaplab::SmallPagesAllocator>},
+    {"SmallPagesAllocator with upstream", &fuzz_with_upstream<heaplab::SmallPagesAllocator>},
 }};
 
 }  // namespace
