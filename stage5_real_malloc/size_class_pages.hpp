@@ -58,6 +58,18 @@
 
 namespace heaplab {
 
+/// What a layer in front of SmallPages (ThreadCaches) has done with slots since it
+/// took them, for the numbers and the check: blocks it handed to its
+/// callers or took back from them without this heap's calls, and the
+/// free slots it holds.
+struct PagesInFront {
+  std::ptrdiff_t live = 0;         ///< Blocks handed out, less blocks taken back, by the layer in front.
+  std::ptrdiff_t requested = 0;    ///< Their requests, likewise.
+  std::size_t allocations = 0;     ///< Lifetime: blocks the layer in front handed out.
+  std::size_t cached_blocks = 0;   ///< Free slots the layer in front holds.
+  std::size_t cached_bytes = 0;    ///< Their bytes.
+};
+
 /// Pages of one size class for the small requests, in front of \p Inner,
 /// any heap of chapter 5 (see the file comment). Models Reallocating; its
 /// stats() are MallocStats. Not thread-safe: wrap it in Synchronized, or
@@ -116,6 +128,30 @@ class SmallPages {
   template <class Visitor>
   void for_each_block(Visitor&& visit) const;
 
+  /// What a layer in front (ThreadCaches) has done with slots: see
+  /// PagesInFront.
+  using InFront = PagesInFront;
+  /// Takes up to \p count free slots of class \p c into \p out, new pages
+  /// as needed, for the layer in front: their records stay 0, and they are
+  /// counted as lent. Returns how many (0: the heap behind has no room).
+  [[nodiscard]] std::size_t lend(std::size_t c, void** out, std::size_t count) noexcept;
+  /// Takes back the free slot \p block (one of this heap's, record 0) from
+  /// the layer in front, as a free of a slot does.
+  void take_back(void* block) noexcept;
+  /// Tells this heap what the layer in front has done (see InFront), so
+  /// that stats(), check() and the peaks count it.
+  void set_in_front(const InFront& in_front) noexcept {
+    in_front_ = in_front;
+    note_peaks();
+  }
+  /// Requested bytes now, the layer in front's as last told included.
+  [[nodiscard]] std::size_t requested_now() const noexcept {
+    return inner_requested_ + live_.requested + static_cast<std::size_t>(in_front_.requested);
+  }
+  /// Notes \p requested bytes as reached at some moment (by the layer in
+  /// front, between two of its reports).
+  void note_requested(std::size_t requested) noexcept { peak_requested_ = std::max(peak_requested_, requested); }
+
   /// The page of this heap that \p p lies in, or null (for layers in front).
   [[nodiscard, gnu::always_inline]] SmallPage* page_of(const void* p) const noexcept {
     SmallPage* const page = PageMap::find(p);
@@ -133,6 +169,11 @@ class SmallPages {
     SmallPage* full = nullptr;       ///< Pages with every slot handed out.
     std::size_t empty = 0;           ///< Pages of `available` with no slot handed out (0 or 1).
   };
+  /// The heap behind's lifetime peaks, as last read.
+  struct InnerPeaks {
+    std::size_t high_water = 0;      ///< Its high_water.
+    std::size_t peak_requested = 0;  ///< Its peak_requested.
+  };
   /// The live numbers of the pages; check() recounts them.
   struct Totals {
     std::size_t live = 0;        ///< Live slots.
@@ -140,9 +181,12 @@ class SmallPages {
     std::size_t touched = 0;     ///< SmallPage::touched_bytes() of every page.
     std::size_t free_slots = 0;  ///< Touched slots on free lists.
     std::size_t free_bytes = 0;  ///< Their bytes.
+    std::size_t in_use = 0;      ///< Slots live or lent (check() only).
   };
 
   [[nodiscard]] void* allocate_small(std::size_t size) noexcept;
+  [[nodiscard]] std::uint32_t take_slot(SmallPage& page) noexcept;
+  void return_slot(SmallPage& page, std::uint32_t i) noexcept;
   [[nodiscard]] void* allocate_inner(std::size_t size, std::size_t align) noexcept;
   [[nodiscard]] SmallPage* new_page(std::size_t c) noexcept;
   void give_back(SmallPage& page) noexcept;
@@ -160,6 +204,9 @@ class SmallPages {
   std::array<ClassPages, SmallClasses::kCount> classes_{};  ///< The pages of each class.
   Totals live_;                                         ///< Invariant: a walk of the pages finds these.
   std::size_t pages_ = 0;                               ///< Pages held.
+  std::size_t lent_ = 0;                                ///< Slots lent to the layer in front, less those taken back (modulo 2^64).
+  InFront in_front_;                                    ///< What the layer in front last told.
+  InnerPeaks inner_peaks_;                              ///< The heap behind's peaks at its last change.
   std::size_t inner_used_ = 0;       ///< The heap behind's used bytes, less its pages, at its last change.
   std::size_t inner_requested_ = 0;  ///< Its requested bytes, less its pages, at its last change.
   std::size_t high_water_ = 0;       ///< Lifetime: the largest used (pages as touched) seen.
@@ -199,8 +246,7 @@ void* SmallPages<Inner>::allocate(std::size_t size, std::size_t align) noexcept 
 template <class Inner>
 void* SmallPages<Inner>::allocate_small(std::size_t size) noexcept {
   const std::size_t c = SmallClasses::class_of(size);
-  ClassPages& pages = classes_[c];
-  SmallPage* page = pages.available;
+  SmallPage* page = classes_[c].available;
   if (page == nullptr) [[unlikely]] {
     page = new_page(c);
     if (page == nullptr) {
@@ -208,25 +254,56 @@ void* SmallPages<Inner>::allocate_small(std::size_t size) noexcept {
       return nullptr;
     }
   }
-  if (page->empty()) --pages.empty;
-  if (page->free != nullptr) {  // a slot freed before, rather than an untouched one
-    --live_.free_slots;
-    live_.free_bytes -= page->block_size;
-  } else {
-    live_.touched += page->block_size;
-  }
-  const std::uint32_t i = page->pop_slot();
+  const std::uint32_t i = take_slot(*page);
   page->set_record(i, SmallPage::live_record(size));
-  if (page->full()) {
-    unlink(pages.available, *page);
-    link(pages.full, *page);
-  }
   ++live_.live;
   ++allocations_;
   live_.requested += size;
   note_peaks();
   return page->slot(i);
 }
+
+/// Takes a free slot of \p page, which has one: off its free list, or the
+/// next untouched one; a page left full moves to its class's full list.
+template <class Inner>
+std::uint32_t SmallPages<Inner>::take_slot(SmallPage& page) noexcept {
+  ClassPages& pages = classes_[page.size_class];
+  if (page.empty()) --pages.empty;
+  if (page.free != nullptr) {  // a slot freed before, rather than an untouched one
+    --live_.free_slots;
+    live_.free_bytes -= page.block_size;
+  } else {
+    live_.touched += page.block_size;
+  }
+  const std::uint32_t i = page.pop_slot();
+  if (page.full()) {
+    unlink(pages.available, page);
+    link(pages.full, page);
+  }
+  return i;
+}
+
+// [lend]
+template <class Inner>
+std::size_t SmallPages<Inner>::lend(std::size_t c, void** out, std::size_t count) noexcept {
+  std::size_t lent = 0;
+  while (lent < count) {
+    SmallPage* page = classes_[c].available;
+    if (page == nullptr && (page = new_page(c)) == nullptr) break;
+    while (lent < count && !page->full()) out[lent++] = page->slot(take_slot(*page));
+  }
+  lent_ += lent;
+  note_peaks();
+  return lent;
+}
+
+template <class Inner>
+void SmallPages<Inner>::take_back(void* block) noexcept {
+  SmallPage& page = *page_of(block);
+  --lent_;
+  return_slot(page, page.slot_starting_at(block));
+}
+// [lend]
 
 /// A request for the heap behind.
 template <class Inner>
@@ -280,17 +357,23 @@ void SmallPages<Inner>::deallocate(void* p) noexcept {
   if (p != nullptr) deallocate_inner(p);
 }
 
-/// Frees slot \p i of \p page, live: its record to 0, onto the page's free
-/// list; a page that was full has room again, and an empty one goes back
-/// unless it is its class's only empty page.
+/// Frees slot \p i of \p page, live: its record to 0, then back to its page.
 template <class Inner>
 void SmallPages<Inner>::release_slot(SmallPage& page, std::uint32_t i) noexcept {
-  ClassPages& pages = classes_[page.size_class];
   live_.requested -= page.record(i) - 1U;
   --live_.live;
+  page.set_record(i, 0);
+  return_slot(page, i);
+}
+
+/// Puts slot \p i (record 0) on \p page's free list: a page that was full
+/// has room again, and an empty one goes back unless it is its class's
+/// only empty page.
+template <class Inner>
+void SmallPages<Inner>::return_slot(SmallPage& page, std::uint32_t i) noexcept {
+  ClassPages& pages = classes_[page.size_class];
   ++live_.free_slots;
   live_.free_bytes += page.block_size;
-  page.set_record(i, 0);
   if (page.full()) {
     unlink(pages.full, page);
     link(pages.available, page);
@@ -347,12 +430,24 @@ void SmallPages<Inner>::unlink(SmallPage*& list, SmallPage& page) noexcept {
 
 /// Reads the heap behind's numbers after it changed, less its pages, and
 /// notes the peaks. Only the heap behind's calls change them, so the
-/// numbers read here stay true until its next call.
+/// numbers read here stay true until its next call. A call may peak in
+/// the middle (a block moved by realloc: both blocks live for a moment);
+/// the heap behind's own peaks rise then, and the pages, which no call to
+/// it changes but for a page's own, were what they are now.
 template <class Inner>
 void SmallPages<Inner>::refresh_inner() noexcept {
   const MallocStats s = inner_.stats();
-  inner_used_ = s.used - pages_ * SmallPage::kBytes;
-  inner_requested_ = s.requested - pages_ * SmallPage::kBytes;
+  const std::size_t page_bytes = pages_ * SmallPage::kBytes;
+  inner_used_ = s.used - page_bytes;
+  inner_requested_ = s.requested - page_bytes;
+  const std::size_t in_front = static_cast<std::size_t>(in_front_.requested);
+  if (s.high_water > inner_peaks_.high_water) {
+    high_water_ = std::max(high_water_, s.high_water - page_bytes + live_.touched);
+  }
+  if (s.peak_requested > inner_peaks_.peak_requested) {
+    peak_requested_ = std::max(peak_requested_, s.peak_requested - page_bytes + live_.requested + in_front);
+  }
+  inner_peaks_ = {s.high_water, s.peak_requested};
   note_peaks();
 }
 
@@ -361,7 +456,7 @@ void SmallPages<Inner>::refresh_inner() noexcept {
 template <class Inner>
 void SmallPages<Inner>::note_peaks() noexcept {
   high_water_ = std::max(high_water_, inner_used_ + live_.touched);
-  peak_requested_ = std::max(peak_requested_, inner_requested_ + live_.requested);
+  peak_requested_ = std::max(peak_requested_, requested_now());
 }
 
 // ---------------------------------------------------------------- the rest of the contract
@@ -416,18 +511,19 @@ MallocStats SmallPages<Inner>::stats() const noexcept {
   MallocStats s = inner_.stats();
   const std::size_t page_bytes = pages_ * SmallPage::kBytes;
   s.used = s.used - page_bytes + live_.touched;
-  s.requested = s.requested - page_bytes + live_.requested;
+  s.requested = s.requested - page_bytes + live_.requested + static_cast<std::size_t>(in_front_.requested);
   s.padding = s.used - s.requested;
   s.payload_bytes -= page_bytes;  // the slots' bytes stand in for the pages'
-  s.live_allocations = s.live_allocations - pages_ + live_.live;
+  s.live_allocations = s.live_allocations - pages_ + live_.live + static_cast<std::size_t>(in_front_.live);
   s.high_water = std::max(high_water_, s.used);
   s.peak_requested = std::max(peak_requested_, s.requested);
-  s.allocations = s.allocations - pages_taken_ + allocations_;
+  s.allocations = s.allocations - pages_taken_ + allocations_ + in_front_.allocations;
   s.exhausted = s.exhausted - page_refusals_ + exhausted_;
   s.rejected += rejected_;
-  s.free_blocks += live_.free_slots;
-  s.free_bytes += live_.free_bytes;
-  s.payload_bytes += live_.touched - live_.free_bytes;
+  s.free_blocks += live_.free_slots + in_front_.cached_blocks;
+  s.free_bytes += live_.free_bytes + in_front_.cached_bytes;
+  s.quick_blocks += in_front_.cached_blocks;
+  s.payload_bytes += live_.touched - live_.free_bytes - in_front_.cached_bytes;
   return s;
 }
 
@@ -455,9 +551,17 @@ CheckResult SmallPages<Inner>::check() const noexcept {
     if (verdict && ++pages <= pages_) verdict = check_page(page, c, seen);
   });
   if (!verdict) return verdict;
-  if (pages != pages_ || seen.live != live_.live || seen.requested != live_.requested ||
-      seen.touched != live_.touched || seen.free_slots != live_.free_slots || seen.free_bytes != live_.free_bytes) {
+  // Live slots are those this heap handed out and those the layer in
+  // front did; every other slot in use is a free one the layer holds.
+  const auto in_front_live = static_cast<std::size_t>(in_front_.live);
+  const auto in_front_requested = static_cast<std::size_t>(in_front_.requested);
+  if (pages != pages_ || seen.live != live_.live + in_front_live ||
+      seen.requested != live_.requested + in_front_requested || seen.touched != live_.touched ||
+      seen.free_slots != live_.free_slots || seen.free_bytes != live_.free_bytes) {
     return CheckResult::fail("the pages hold as many slots and bytes as counted", 0);
+  }
+  if (seen.in_use - seen.live != in_front_.cached_blocks || lent_ - in_front_live != in_front_.cached_blocks) {
+    return CheckResult::fail("the slots lent and not live are the free slots the layer in front holds", 0);
   }
   for (const ClassPages& pages_of_class : classes_) {
     std::size_t empty = 0;
@@ -504,10 +608,11 @@ CheckResult SmallPages<Inner>::check_page(const SmallPage& page, std::size_t c, 
     seen.requested += page.record(i) - 1U;
     if (page.record(i) - 1U > page.block_size) return CheckResult::fail("a live slot's request fits its slot", 0);
   }
-  if (live != page.used || free_slots != page.bump - page.used) {
+  if (live > page.used || free_slots != page.bump - page.used) {
     return CheckResult::fail("a page's records and free list agree with its count of slots in use", 0);
   }
   seen.live += live;
+  seen.in_use += page.used;
   seen.touched += page.touched_bytes();
   seen.free_slots += free_slots;
   seen.free_bytes += free_slots * page.block_size;

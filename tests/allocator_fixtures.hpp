@@ -41,6 +41,7 @@
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
 #include "stage5_real_malloc/size_class_pages.hpp"
+#include "stage5_real_malloc/thread_caches.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/test_chunk_source.hpp"
 
@@ -289,6 +290,18 @@ struct SmallPagesOverSpan {
   SmallPagesAllocator heap{memory.bytes(), Upstream{}};
 };
 
+/// A cache per thread in front of SmallPagesOverSpan's heap: thread-safe
+/// by itself, run here by one thread (concurrency_tests.cpp runs many).
+struct ThreadCachesOverSpan {
+  using allocator_type = ThreadCachesAllocator;
+  static constexpr std::size_t capacity = SmallPagesOverSpan::capacity;
+  static constexpr std::size_t model_operations_divisor = kStage5ModelOperationsDivisor;
+  allocator_type& allocator() noexcept { return heap; }
+
+  AlignedRegion memory{capacity, kFixtureRegionAlignment};
+  ThreadCachesAllocator heap{memory.bytes(), Upstream{}};
+};
+
 // ---- The lists the shared suites run over ----------------------------------
 
 /// Every allocator of the course: the contract suite (contract_tests.cpp).
@@ -300,7 +313,7 @@ using ContractAllocators =
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
                DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan,
                TwoLevelOverSpan,
-               SmallPagesOverSpan>;
+               SmallPagesOverSpan, ThreadCachesOverSpan>;
 
 /// Every allocator that gives single blocks back and resizes them
 /// (heaplab::Reallocating): the model-based random test (model_tests.cpp)
@@ -312,7 +325,7 @@ using ReallocatingAllocators =
                CoalescingBestFitOverSpan, CoalescingWorstFitOverSpan, AddressOrderedOverSpan,
                DeferredOverSpan, ElidedOverSpan, SegregatedOverSpan, SegregatedWithUpstream, QuickFitOverSpan,
                TwoLevelOverSpan,
-               SmallPagesOverSpan>;
+               SmallPagesOverSpan, ThreadCachesOverSpan>;
 
 /// The fixtures that map large blocks: the bad-input catalogue's rows for
 /// them (catalogue_tests.cpp).
@@ -347,3 +360,4 @@ TYPE_TO_STRING_AS("stage5: TwoLevelFitAllocator over a span", heaplab::testing::
 TYPE_TO_STRING_AS("stage5: SegregatedFitAllocator with growth and mapped blocks",
                   heaplab::testing::SegregatedWithUpstream);
 TYPE_TO_STRING_AS("stage5: SmallPages over segregated fits", heaplab::testing::SmallPagesOverSpan);
+TYPE_TO_STRING_AS("stage5: thread caches", heaplab::testing::ThreadCachesOverSpan);

@@ -285,3 +285,20 @@ TEST_CASE("stage5: small pages: the checker catches a record that disagrees with
   CHECK(heap.check());
   heap.deallocate(live);
 }
+
+TEST_CASE("stage5: small pages: the peak of requested bytes counts both blocks of a move in the heap behind") {
+  PagedHeap paged;
+  auto& heap = paged.heap;
+  void* const moving = heap.allocate(20000);
+  void* const guard = heap.allocate(9000);  // right after it, so that it cannot grow in place
+  REQUIRE(moving != nullptr);
+  REQUIRE(guard != nullptr);
+  void* const moved = heap.reallocate(moving, 40000);
+  REQUIRE(moved != nullptr);
+  REQUIRE(moved != moving);
+  // For a moment the old block and the new one were both live.
+  CHECK(heap.stats().peak_requested == 20000 + 9000 + 40000);
+  CHECK(heap.stats().peak_requested == heap.inner().stats().peak_requested);
+  heap.deallocate(moved);
+  heap.deallocate(guard);
+}

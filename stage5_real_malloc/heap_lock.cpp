@@ -1,4 +1,4 @@
-#include "tools/shim/heap_lock.hpp"
+#include "stage5_real_malloc/heap_lock.hpp"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 
 #include "stage1_static_bump/line.hpp"
 
-namespace heaplab::shim {
+namespace heaplab {
 
 void HeapLock::abort_reentered() noexcept {
   // write(2) and abort(): the heap is locked, so nothing that allocates.
@@ -17,4 +17,4 @@ void HeapLock::abort_reentered() noexcept {
   std::abort();
 }
 
-}  // namespace heaplab::shim
+}  // namespace heaplab

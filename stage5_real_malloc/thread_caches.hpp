@@ -1,0 +1,227 @@
+/// \file
+/// A cache per thread in front of the small pages: ThreadCaches keeps, for
+/// each thread and size class, a short list of free slots, so that most
+/// mallocs and frees of small blocks take no lock at all. Everything else
+/// goes to the pages (and the heap behind them) under one lock.
+///
+///     thread 0's cache               thread 1's cache
+///     class 0: [] -> [] -> []  (3)   class 0: []  (1)
+///     class 1: (empty)               class 1: [] -> []  (2)
+///     ...                            ...
+///        |  refill: half a list, one lock      ^
+///        v  flush: half a list, one lock       |
+///     +----------------------------------------+---------------+
+///     |  lock  | SmallPages (pages, page map) | heap behind    |
+///     +----------------------------------------+---------------+
+///
+///     malloc (small, this thread has a slot)    free (a slot of a page of ours)
+///       1. pop the class's list: no lock          1. the page map finds the page: no lock
+///       2. set the slot's record to size + 1      2. the page's check (record != 0, a
+///       3. empty list: refill a batch from           slot start): shared with SmallPages
+///          the pages, under the lock, once        3. record to 0, push: no lock
+///                                                 4. list past its capacity: flush
+///                                                    half back, under the lock, once
+///
+/// A list links its free slots through their first word (glibc's tcache,
+/// tcmalloc's per-thread free lists). A free pushes onto the *freeing*
+/// thread's list, whichever thread allocated the block (tcmalloc does the
+/// same): a producer thread's blocks end in the consumer's cache, and the
+/// flushes take them back to their pages. The record is the one truth about
+/// a slot in either place, so a double free is caught the same way whether
+/// the block went to a cache or to its page.
+///
+/// A cache is found from the thread's slot (thread_slots.hpp) in an array
+/// per heap; it is made on the thread's first small call, from the process's
+/// chunk source (not from the heap: the user's numbers do not see it), and
+/// emptied back into the pages when the thread exits.
+///
+/// Thread-safe by itself: the lock (\p Lock, HeapLock by default) guards the
+/// pages and the heap behind; a cache is touched by its own thread only,
+/// but for its counters, which stats() reads under the lock from any thread
+/// (relaxed atomics with one writer each). A misuse report made under the
+/// lock is delivered after the lock is released (hold_misuse()), as
+/// MallocHeap does in the malloc shim.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <span>
+#include <utility>
+
+#include "stage1_static_bump/chunk_source.hpp"
+#include "stage1_static_bump/contract.hpp"
+#include "stage1_static_bump/misuse.hpp"
+#include "stage2_free_list/free_list_allocator.hpp"
+#include "stage5_real_malloc/heap_lock.hpp"
+#include "stage5_real_malloc/malloc_stats.hpp"
+#include "stage5_real_malloc/size_class_pages.hpp"
+#include "stage5_real_malloc/small_page.hpp"
+#include "stage5_real_malloc/thread_slots.hpp"
+
+namespace heaplab {
+
+/// A cache per thread in front of \p Pages, a SmallPages heap, with \p Lock
+/// around the pages (see the file comment). Models Reallocating; its
+/// stats() are MallocStats: exact while one thread uses the heap; with
+/// several, each thread's counts are summed when stats() runs, and the
+/// peaks are noted when a thread takes the lock, so a peak reached by
+/// several threads between two such moments may be missed.
+template <class Pages, class Lock = HeapLock>
+class ThreadCaches final : private CacheOwner {
+ public:
+  /// Builds the pages (and the heap behind them) from \p args.
+  template <class... Args>
+  explicit ThreadCaches(Args&&... args) noexcept : pages_(std::forward<Args>(args)...) {
+    register_cache_owner(*this);
+  }
+  ThreadCaches(const ThreadCaches&) = delete;
+  ThreadCaches& operator=(const ThreadCaches&) = delete;
+  /// Takes every cache's slots back into the pages, and gives the caches'
+  /// memory back. No other thread may use the heap any more.
+  ~ThreadCaches();
+
+  /// The most slots a thread's list of class \p c holds: 32 KiB of them,
+  /// at most 64 and at least 2.
+  [[nodiscard]] static constexpr std::size_t capacity(std::size_t c) noexcept {
+    return std::clamp<std::size_t>(std::size_t{32} * 1024 / SmallClasses::size_of(c), 2, 64);
+  }
+
+  /// Returns \p size bytes aligned to `max(align, 8)`, or nullptr (see the
+  /// contract): a small request from this thread's cache, anything else
+  /// from the pages under the lock.
+  [[nodiscard]] void* allocate(std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
+  /// Gives the block at \p p back: a small block to this thread's cache,
+  /// anything else to the pages under the lock (nullptr: nothing happens).
+  void deallocate(void* p) noexcept;
+  /// Resizes the block at \p p as the pages do, under the lock.
+  [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
+  /// Returns \p count * \p size zeroed bytes, or nullptr when the product
+  /// overflows (counted as rejected) or cannot be served, like calloc.
+  [[nodiscard]] void* allocate_zeroed(std::size_t count, std::size_t size) noexcept;
+  /// Bytes the caller may use at \p p (0 for null and for misuse, reported).
+  [[nodiscard]] std::size_t usable_size(void* p) noexcept;
+
+  /// The pages' numbers, with every cache's counts summed in; cached slots
+  /// are free to their users (MallocStats::quick_blocks, free_blocks).
+  [[nodiscard]] MallocStats stats() const noexcept;
+  /// Verifies the pages, then every cache: each listed block a slot of a
+  /// page of its class with record 0, as many as counted. Run it while no
+  /// other thread uses the heap (the caches' lists are their threads' own).
+  [[nodiscard]] CheckResult check() const noexcept;
+  /// True when \p p points into a block of the pages or the heap behind.
+  [[nodiscard]] bool owns(const void* p) const noexcept {
+    const Call call(*this);
+    return pages_.owns(p);
+  }
+  /// The pages' block walk (a cached slot is free), under the lock.
+  template <class Visitor>
+  void for_each_block(Visitor&& visit) const {
+    const Call call(*this);
+    pages_.for_each_block(std::forward<Visitor>(visit));
+  }
+
+  /// For a misuse handler: keeps \p report, made while this thread holds
+  /// the lock, until the lock is released, and then makes it again; false,
+  /// keeping nothing, when this thread does not hold the lock (see
+  /// MallocHeap::hold_misuse(): abort()'s SIGABRT handler may call malloc).
+  [[nodiscard]] bool hold_misuse(const MisuseReport& report) noexcept {
+    if (!lock_.held_by_this_thread()) return false;
+    if (!held_report_) held_report_ = report;  // one call makes one report; the first is kept
+    return true;
+  }
+  /// fork()'s prepare step: the lock, so that the child does not inherit
+  /// pages another thread is changing (HeapLock::lock_for_fork()).
+  void lock_for_fork() noexcept { lock_.lock_for_fork(); }
+  /// fork()'s parent and child steps: undoes lock_for_fork().
+  void unlock_after_fork() noexcept { lock_.unlock_after_fork(); }
+
+  /// The pages (for tests; take no lock: use while no other thread runs).
+  [[nodiscard]] const Pages& pages() const noexcept { return pages_; }
+  /// The lock (for tests that count its acquisitions).
+  [[nodiscard]] const Lock& lock() const noexcept { return lock_; }
+  /// Slots in the calling thread's list of class \p c (for tests).
+  [[nodiscard]] std::size_t cached(std::size_t c) const noexcept;
+
+ private:
+  /// What a cache has done, as the pages count it (SmallPages::InFront);
+  /// each field written by the cache's thread only, read by any under the lock.
+  struct Counts {
+    std::atomic<std::ptrdiff_t> live{0};         ///< Blocks handed out less blocks taken back.
+    std::atomic<std::ptrdiff_t> requested{0};    ///< Their requests, likewise.
+    std::atomic<std::size_t> allocations{0};     ///< Lifetime: blocks handed out.
+    std::atomic<std::size_t> cached_blocks{0};   ///< Free slots on the lists.
+    std::atomic<std::size_t> cached_bytes{0};    ///< Their bytes.
+    std::atomic<std::ptrdiff_t> peak{0};         ///< The largest `requested` since the last sync.
+  };
+  /// One class's list.
+  struct Bin {
+    void* head = nullptr;  ///< The first free slot; each links the next in its first word.
+    std::size_t count = 0; ///< Slots on the list.
+  };
+  /// One thread's cache.
+  struct Cache {
+    std::array<Bin, SmallClasses::kCount> bins{};  ///< A list per class.
+    Counts now;                                     ///< Its counts.
+    typename Pages::InFront synced{};              ///< Its counts as last added to the heap's (under the lock).
+  };
+  /// One call under the lock: a held misuse report is delivered after the
+  /// lock is released.
+  class Call {
+   public:
+    /// Takes \p heap's lock.
+    explicit Call(const ThreadCaches& heap) noexcept : heap_(heap) { heap_.lock_.lock(); }
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+    /// Releases the lock, then delivers the held report, if any.
+    ~Call() {
+      const std::optional<MisuseReport> held = std::exchange(heap_.held_report_, std::nullopt);
+      heap_.lock_.unlock();
+      if (held) report_misuse(*held);
+    }
+
+   private:
+    const ThreadCaches& heap_;  ///< The heap whose lock is held.
+  };
+  /// Bytes of a cache's chunk from the source.
+  static constexpr std::size_t kCacheBytes = sizeof(Cache);
+
+  void release_thread(std::size_t slot) noexcept override;
+  [[nodiscard]] Cache* this_thread_cache() noexcept;
+  [[nodiscard]] Cache* make_cache(std::size_t slot) noexcept;
+  [[nodiscard]] void* pop(Cache& cache, std::size_t c, std::size_t size) noexcept;
+  void push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept;
+  [[nodiscard]] bool refill(Cache& cache, std::size_t c) noexcept;
+  void flush(Cache& cache, std::size_t c, std::size_t keep) noexcept;
+  void sync(Cache& cache) const noexcept;
+  void add_counts(Cache& cache) const noexcept;
+  void sync_all() const noexcept;
+  [[nodiscard]] CheckResult check_cache(const Cache& cache) const noexcept;
+
+  mutable Lock lock_;                                   ///< Held for every call to pages_.
+  mutable Pages pages_;                                 ///< The pages; touched only under lock_ (but for records).
+  std::array<Cache*, kThreadSlots> caches_{};           ///< Each slot's cache, or null; set under lock_.
+  mutable typename Pages::InFront totals_{};           ///< The caches' counts as last synced (under lock_).
+  mutable std::optional<MisuseReport> held_report_;     ///< A report waiting for lock_'s release.
+  std::atomic<std::size_t> overflows_{0};               ///< Lifetime: calloc products that overflowed (rejected).
+};
+
+}  // namespace heaplab
+
+#include "stage5_real_malloc/thread_caches_impl.hpp"
+
+namespace heaplab {
+
+/// Small pages in front of segregated fits, with a cache per thread in
+/// front of the pages: thread-safe by itself.
+using ThreadCachesAllocator = ThreadCaches<SmallPagesAllocator>;
+
+extern template class ThreadCaches<SmallPagesAllocator>;
+static_assert(Reallocating<ThreadCachesAllocator>);
+
+}  // namespace heaplab

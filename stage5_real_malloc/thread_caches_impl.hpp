@@ -1,0 +1,323 @@
+/// \file
+/// ThreadCaches' member functions (thread_caches.hpp): the fast paths
+/// first, then the batches under the lock, then the rest of the contract.
+#pragma once
+
+#include "stage5_real_malloc/thread_caches.hpp"
+
+namespace heaplab {
+
+namespace detail {
+/// Adds \p delta to \p counter, which only the calling thread writes: a
+/// load and a store, no read-modify-write (other threads only read it).
+template <class T, class D>
+[[gnu::always_inline]] inline void add_own(std::atomic<T>& counter, D delta) noexcept {
+  counter.store(static_cast<T>(counter.load(std::memory_order_relaxed) + static_cast<T>(delta)),
+                std::memory_order_relaxed);
+}
+}  // namespace detail
+
+template <class Pages, class Lock>
+ThreadCaches<Pages, Lock>::~ThreadCaches() {
+  unregister_cache_owner(*this);  // no thread exit visits this heap any more
+  for (Cache*& cache : caches_) {
+    if (cache == nullptr) continue;
+    for (std::size_t c = 0; c < SmallClasses::kCount; ++c) flush(*cache, c, 0);
+    cache->~Cache();
+    default_chunk_source().release({reinterpret_cast<std::byte*>(cache), kCacheBytes});
+    cache = nullptr;
+  }
+}
+
+// ---------------------------------------------------------------- the fast paths
+
+// [allocate]
+template <class Pages, class Lock>
+void* ThreadCaches<Pages, Lock>::allocate(std::size_t size, std::size_t align) noexcept {
+  if (Pages::is_small(size, align)) [[likely]] {
+    if (Cache* const cache = this_thread_cache()) [[likely]] {
+      const std::size_t c = SmallClasses::class_of(size);
+      if (cache->bins[c].head != nullptr || refill(*cache, c)) [[likely]] return pop(*cache, c, size);
+    }
+  }
+  const Call call(*this);  // no cache, a request of another kind, or no room: the pages say
+  return pages_.allocate(size, align);
+}
+
+/// The first slot of \p cache's list of class \p c (not empty), handed
+/// out for \p size bytes: its record set, the counts moved. No lock.
+template <class Pages, class Lock>
+void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t size) noexcept {
+  Bin& bin = cache.bins[c];
+  void* const p = bin.head;
+  std::memcpy(&bin.head, p, sizeof bin.head);
+  --bin.count;
+  SmallPage& page = *PageMap::find(p);
+  page.set_record(page.slot_starting_at(p), SmallPage::live_record(size));
+  Counts& now = cache.now;
+  detail::add_own(now.live, 1);
+  detail::add_own(now.requested, size);
+  detail::add_own(now.allocations, 1);
+  detail::add_own(now.cached_blocks, -1);
+  detail::add_own(now.cached_bytes, -static_cast<std::ptrdiff_t>(page.block_size));
+  if (now.requested.load(std::memory_order_relaxed) > now.peak.load(std::memory_order_relaxed)) {
+    now.peak.store(now.requested.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  return p;
+}
+// [allocate]
+
+// [deallocate]
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::deallocate(void* p) noexcept {
+  if (p == nullptr) return;
+  if (SmallPage* const page = pages_.page_of(p)) [[likely]] {
+    if (Cache* const cache = this_thread_cache()) [[likely]] {
+      const std::uint32_t i = page->live_slot(p, "ThreadCaches::deallocate");  // SmallPages' own check
+      if (i != SmallPage::kNoSlot) push(*cache, *page, i, p);
+      return;
+    }
+  }
+  const Call call(*this);
+  pages_.deallocate(p);
+}
+
+/// Frees the live slot \p i of \p page, at \p p, onto \p cache's list of
+/// its class; a list past its capacity gives half back. No lock but for that.
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept {
+  const std::size_t requested = page.record(i) - 1U;
+  page.set_record(i, 0);
+  Bin& bin = cache.bins[page.size_class];
+  std::memcpy(p, &bin.head, sizeof bin.head);
+  bin.head = p;
+  ++bin.count;
+  Counts& now = cache.now;
+  detail::add_own(now.live, -1);
+  detail::add_own(now.requested, -static_cast<std::ptrdiff_t>(requested));
+  detail::add_own(now.cached_blocks, 1);
+  detail::add_own(now.cached_bytes, page.block_size);
+  if (bin.count > capacity(page.size_class)) [[unlikely]] {
+    const Call call(*this);
+    flush(cache, page.size_class, capacity(page.size_class) / 2);
+  }
+}
+// [deallocate]
+
+// [find_cache]
+/// The calling thread's cache, made on its first call; null for a thread
+/// without a slot, or when no memory is left for a cache.
+template <class Pages, class Lock>
+auto ThreadCaches<Pages, Lock>::this_thread_cache() noexcept -> Cache* {
+  const std::size_t slot = this_thread_slot();
+  if (slot == kNoThreadSlot) [[unlikely]] return nullptr;
+  if (Cache* const cache = caches_[slot]) [[likely]] return cache;
+  return make_cache(slot);
+}
+
+/// A cache for \p slot, in a chunk of its own from the process's source:
+/// memory the user's numbers do not count. A slot keeps its cache after its
+/// thread exits, for the next thread that takes the slot.
+template <class Pages, class Lock>
+auto ThreadCaches<Pages, Lock>::make_cache(std::size_t slot) noexcept -> Cache* {
+  const std::span<std::byte> chunk = default_chunk_source().acquire(kCacheBytes);
+  if (chunk.empty()) return nullptr;
+  const Call call(*this);  // caches_ is read under the lock by stats()
+  return caches_[slot] = ::new (chunk.data()) Cache;
+}
+// [find_cache]
+
+// ---------------------------------------------------------------- batches, under the lock
+
+// [batches]
+/// Fills \p cache's empty list of class \p c with half its capacity, from
+/// the pages, in one acquisition of the lock. False when the pages have none.
+template <class Pages, class Lock>
+bool ThreadCaches<Pages, Lock>::refill(Cache& cache, std::size_t c) noexcept {
+  std::array<void*, 64> lent{};
+  static_assert(capacity(0) / 2 <= lent.size());
+  const Call call(*this);
+  sync(cache);
+  const std::size_t count = pages_.lend(c, lent.data(), std::max<std::size_t>(capacity(c) / 2, 1));
+  Bin& bin = cache.bins[c];
+  for (std::size_t k = 0; k < count; ++k) {
+    std::memcpy(lent[k], &bin.head, sizeof bin.head);
+    bin.head = lent[k];
+  }
+  bin.count += count;
+  detail::add_own(cache.now.cached_blocks, count);
+  detail::add_own(cache.now.cached_bytes, count * SmallClasses::size_of(c));
+  sync(cache);
+  return count != 0;
+}
+
+/// Gives all but the first \p keep slots of \p cache's list of class \p c
+/// back to their pages (the first ones are the most recently freed, the
+/// likeliest in the processor's cache). The lock is held.
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::flush(Cache& cache, std::size_t c, std::size_t keep) noexcept {
+  Bin& bin = cache.bins[c];
+  if (bin.count <= keep) return;
+  sync(cache);  // the pages' numbers as they are, for what taking back may note
+  void** cut = &bin.head;
+  for (std::size_t k = 0; k < keep; ++k) cut = static_cast<void**>(*cut);
+  void* rest = *cut;
+  *cut = nullptr;
+  const std::size_t given = bin.count - keep;
+  while (rest != nullptr) {
+    void* const block = rest;
+    std::memcpy(&rest, block, sizeof rest);
+    pages_.take_back(block);
+  }
+  bin.count = keep;
+  detail::add_own(cache.now.cached_blocks, -static_cast<std::ptrdiff_t>(given));
+  detail::add_own(cache.now.cached_bytes, -static_cast<std::ptrdiff_t>(given * SmallClasses::size_of(c)));
+  sync(cache);
+}
+// [batches]
+
+// [numbers]
+/// Adds what \p cache did since its last sync to the heap's totals, and
+/// tells the pages, first noting the highest requested bytes the cache
+/// reached meanwhile (with every other cache as last synced). The lock is
+/// held; called for the calling thread's own cache only (its peak is its
+/// own thread's to reset).
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::sync(Cache& cache) const noexcept {
+  const Counts& now = cache.now;
+  const auto others = static_cast<std::ptrdiff_t>(pages_.requested_now()) - cache.synced.requested;
+  pages_.note_requested(static_cast<std::size_t>(others + now.peak.load(std::memory_order_relaxed)));
+  add_counts(cache);
+  cache.now.peak.store(cache.synced.requested, std::memory_order_relaxed);
+  pages_.set_in_front(totals_);
+}
+
+/// Adds what \p cache did since its last sync to the heap's totals. The
+/// lock is held.
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::add_counts(Cache& cache) const noexcept {
+  const Counts& now = cache.now;
+  const typename Pages::InFront current{.live = now.live.load(std::memory_order_relaxed),
+                                        .requested = now.requested.load(std::memory_order_relaxed),
+                                        .allocations = now.allocations.load(std::memory_order_relaxed),
+                                        .cached_blocks = now.cached_blocks.load(std::memory_order_relaxed),
+                                        .cached_bytes = now.cached_bytes.load(std::memory_order_relaxed)};
+  totals_.live += current.live - cache.synced.live;
+  totals_.requested += current.requested - cache.synced.requested;
+  totals_.allocations += current.allocations - cache.synced.allocations;
+  totals_.cached_blocks += current.cached_blocks - cache.synced.cached_blocks;
+  totals_.cached_bytes += current.cached_bytes - cache.synced.cached_bytes;
+  cache.synced = current;
+}
+
+/// Adds every cache's counts (not their peaks: another thread's peak is
+/// its own to reset): the numbers of now. The lock is held.
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::sync_all() const noexcept {
+  for (Cache* cache : caches_) {
+    if (cache != nullptr) add_counts(*cache);
+  }
+  pages_.set_in_front(totals_);
+}
+// [numbers]
+
+/// At the exit of the thread of \p slot (thread_slots.cpp): its cache goes
+/// back to the pages, whole.
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::release_thread(std::size_t slot) noexcept {
+  Cache* const cache = caches_[slot];
+  if (cache == nullptr) return;
+  const Call call(*this);
+  sync(*cache);
+  for (std::size_t c = 0; c < SmallClasses::kCount; ++c) flush(*cache, c, 0);
+}
+
+// ---------------------------------------------------------------- the rest of the contract
+
+template <class Pages, class Lock>
+void* ThreadCaches<Pages, Lock>::reallocate(void* p, std::size_t size, std::size_t align) noexcept {
+  if (p == nullptr) return allocate(size, align);
+  Cache* const cache = this_thread_cache();
+  const Call call(*this);
+  if (cache != nullptr) sync(*cache);
+  return pages_.reallocate(p, size, align);
+}
+
+template <class Pages, class Lock>
+void* ThreadCaches<Pages, Lock>::allocate_zeroed(std::size_t count, std::size_t size) noexcept {
+  std::size_t overflows = 0;
+  void* const p = allocate_zeroed_with(count, size, overflows, [this](std::size_t bytes) { return allocate(bytes); });
+  if (overflows != 0) overflows_.fetch_add(overflows, std::memory_order_relaxed);
+  return p;
+}
+
+template <class Pages, class Lock>
+std::size_t ThreadCaches<Pages, Lock>::usable_size(void* p) noexcept {
+  if (p == nullptr) return 0;
+  if (const SmallPage* const page = pages_.page_of(p)) {
+    return page->live_slot(p, "ThreadCaches::usable_size") == SmallPage::kNoSlot ? 0 : page->block_size;
+  }
+  const Call call(*this);
+  return pages_.usable_size(p);
+}
+
+template <class Pages, class Lock>
+MallocStats ThreadCaches<Pages, Lock>::stats() const noexcept {
+  const std::size_t plus_one = detail::thread_slot_plus_one;  // read only: no slot is handed out here
+  Cache* const own = plus_one == 0 || plus_one > kThreadSlots ? nullptr : caches_[plus_one - 1];
+  const Call call(*this);
+  if (own != nullptr) sync(*own);  // its peak, noted
+  sync_all();
+  MallocStats s = pages_.stats();
+  s.rejected += overflows_.load(std::memory_order_relaxed);
+  return s;
+}
+
+// [check]
+template <class Pages, class Lock>
+CheckResult ThreadCaches<Pages, Lock>::check() const noexcept {
+  const Call call(*this);
+  sync_all();
+  if (const CheckResult pages = pages_.check(); !pages) return pages;
+  for (const Cache* cache : caches_) {
+    if (cache == nullptr) continue;
+    if (const CheckResult verdict = check_cache(*cache); !verdict) return verdict;
+  }
+  return CheckResult::pass();
+}
+
+/// One cache: each list, walked no further than its count, links slots of
+/// pages of its class whose record is 0, and the lists hold as many as
+/// the cache counts.
+template <class Pages, class Lock>
+CheckResult ThreadCaches<Pages, Lock>::check_cache(const Cache& cache) const noexcept {
+  std::size_t blocks = 0;
+  for (std::size_t c = 0; c < SmallClasses::kCount; ++c) {
+    const Bin& bin = cache.bins[c];
+    void* p = bin.head;
+    for (std::size_t k = 0; k < bin.count; ++k) {
+      const SmallPage* const page = p == nullptr ? nullptr : pages_.page_of(p);
+      const std::uint32_t i = page == nullptr ? SmallPage::kNoSlot : page->slot_starting_at(p);
+      if (i == SmallPage::kNoSlot || page->size_class != c || page->record(i) != 0) {
+        return CheckResult::fail("each cached block is a free slot (record 0) of a page of its class", 0);
+      }
+      std::memcpy(&p, p, sizeof p);
+    }
+    if (p != nullptr) return CheckResult::fail("each cache list holds as many blocks as counted", 0);
+    blocks += bin.count;
+  }
+  if (blocks != cache.now.cached_blocks.load(std::memory_order_relaxed)) {
+    return CheckResult::fail("each cache list holds as many blocks as counted", 0);
+  }
+  return CheckResult::pass();
+}
+// [check]
+
+template <class Pages, class Lock>
+std::size_t ThreadCaches<Pages, Lock>::cached(std::size_t c) const noexcept {
+  const std::size_t plus_one = detail::thread_slot_plus_one;
+  const Cache* const cache = plus_one == 0 || plus_one > kThreadSlots ? nullptr : caches_[plus_one - 1];
+  return cache == nullptr ? 0 : cache->bins[c].count;
+}
+
+}  // namespace heaplab
