@@ -117,7 +117,12 @@ class SmallPages {
   [[nodiscard]] MallocStats stats() const noexcept;
   /// Verifies the heap behind, then every page: its list, its map entries,
   /// its free list within the touched slots with records of 0, its counts.
-  [[nodiscard]] CheckResult check() const noexcept;
+  [[nodiscard]] CheckResult check() const noexcept { return check_pages(true); }
+  /// check(), for a layer in front whose other threads may be changing
+  /// records as it runs (\p front_quiet false): then the counts that
+  /// depend on them (live slots, their requests, cached slots) are not
+  /// compared, only what the lock guards.
+  [[nodiscard]] CheckResult check_pages(bool front_quiet) const noexcept;
   /// True when \p p points into a block of the heap behind (a page is one).
   [[nodiscard]] bool owns(const void* p) const noexcept { return inner_.owns(p); }
   /// Calls \p visit with every block of the heap behind (a page as one
@@ -182,6 +187,9 @@ class SmallPages {
     std::size_t free_slots = 0;  ///< Touched slots on free lists.
     std::size_t free_bytes = 0;  ///< Their bytes.
     std::size_t in_use = 0;      ///< Slots live or lent (check() only).
+    std::size_t headers = 0;     ///< SmallPage::first of every page.
+    std::size_t behind_header = 0;   ///< SmallPage::behind_header of every page.
+    std::size_t behind_payload = 0;  ///< SmallPage::behind_payload of every page.
   };
 
   [[nodiscard]] void* allocate_small(std::size_t size) noexcept;
@@ -194,8 +202,9 @@ class SmallPages {
   void deallocate_inner(void* p) noexcept;
   void link(SmallPage*& list, SmallPage& page) noexcept;
   void unlink(SmallPage*& list, SmallPage& page) noexcept;
-  void refresh_inner() noexcept;
+  MallocStats refresh_inner() noexcept;
   void note_peaks() noexcept;
+  [[nodiscard]] CheckResult check_classes() const noexcept;
   [[nodiscard]] CheckResult check_page(const SmallPage& page, std::size_t c, Totals& seen) const noexcept;
   template <class Visit>
   void for_each_page(Visit&& visit) const;
@@ -318,6 +327,7 @@ void* SmallPages<Inner>::allocate_inner(std::size_t size, std::size_t align) noe
 /// heap behind has no room.
 template <class Inner>
 SmallPage* SmallPages<Inner>::new_page(std::size_t c) noexcept {
+  const MallocStats before = inner_.stats();
   void* const block = inner_.allocate(SmallPage::kBytes, PageMap::kGranuleBytes);
   if (block == nullptr) {
     ++page_refusals_;
@@ -326,7 +336,8 @@ SmallPage* SmallPages<Inner>::new_page(std::size_t c) noexcept {
   const SmallPage::Geometry g = SmallPage::geometry(c);
   auto* const page = ::new (block) SmallPage{.owner = this, .next = nullptr, .prev = nullptr, .free = nullptr,
                                              .block_size = g.block_size, .reciprocal = g.reciprocal,
-                                             .slots = g.slots, .used = 0, .bump = 0, .first = g.first,
+                                             .slots = g.slots, .used = 0, .bump = 0, .behind_header = 0,
+                                             .behind_payload = 0, .first = g.first,
                                              .size_class = static_cast<std::uint8_t>(c)};
   if (!PageMap::insert(block, SmallPage::kBytes, page)) {  // an address above the map's: never on Linux
     inner_.deallocate(block);
@@ -339,7 +350,14 @@ SmallPage* SmallPages<Inner>::new_page(std::size_t c) noexcept {
   ++classes_[c].empty;
   live_.touched += page->touched_bytes();
   link(classes_[c].available, *page);
-  refresh_inner();
+  // What the heap behind counts for the block, taken out of its numbers
+  // again by stats(): the page's header is the pages' overhead, not a block's.
+  const MallocStats after = refresh_inner();
+  page->behind_header = static_cast<std::uint32_t>(after.header_bytes - before.header_bytes);
+  page->behind_payload = static_cast<std::uint32_t>(after.payload_bytes - before.payload_bytes);
+  live_.headers += page->first;
+  live_.behind_header += page->behind_header;
+  live_.behind_payload += page->behind_payload;
   return page;
 }
 // [allocate]
@@ -392,6 +410,9 @@ template <class Inner>
 void SmallPages<Inner>::give_back(SmallPage& page) noexcept {
   unlink(classes_[page.size_class].available, page);
   live_.touched -= page.touched_bytes();
+  live_.headers -= page.first;
+  live_.behind_header -= page.behind_header;
+  live_.behind_payload -= page.behind_payload;
   live_.free_slots -= page.bump;
   live_.free_bytes -= std::size_t{page.bump} * page.block_size;
   --pages_;
@@ -435,7 +456,7 @@ void SmallPages<Inner>::unlink(SmallPage*& list, SmallPage& page) noexcept {
 /// the heap behind's own peaks rise then, and the pages, which no call to
 /// it changes but for a page's own, were what they are now.
 template <class Inner>
-void SmallPages<Inner>::refresh_inner() noexcept {
+MallocStats SmallPages<Inner>::refresh_inner() noexcept {
   const MallocStats s = inner_.stats();
   const std::size_t page_bytes = pages_ * SmallPage::kBytes;
   inner_used_ = s.used - page_bytes;
@@ -449,6 +470,7 @@ void SmallPages<Inner>::refresh_inner() noexcept {
   }
   inner_peaks_ = {s.high_water, s.peak_requested};
   note_peaks();
+  return s;
 }
 
 /// Folds the numbers of now into the peaks. Called after every change that
@@ -513,7 +535,6 @@ MallocStats SmallPages<Inner>::stats() const noexcept {
   s.used = s.used - page_bytes + live_.touched;
   s.requested = s.requested - page_bytes + live_.requested + static_cast<std::size_t>(in_front_.requested);
   s.padding = s.used - s.requested;
-  s.payload_bytes -= page_bytes;  // the slots' bytes stand in for the pages'
   s.live_allocations = s.live_allocations - pages_ + live_.live + static_cast<std::size_t>(in_front_.live);
   s.high_water = std::max(high_water_, s.used);
   s.peak_requested = std::max(peak_requested_, s.requested);
@@ -523,7 +544,11 @@ MallocStats SmallPages<Inner>::stats() const noexcept {
   s.free_blocks += live_.free_slots + in_front_.cached_blocks;
   s.free_bytes += live_.free_bytes + in_front_.cached_bytes;
   s.quick_blocks += in_front_.cached_blocks;
-  s.payload_bytes += live_.touched - live_.free_bytes - in_front_.cached_bytes;
+  // The slots' bytes stand in for the pages' blocks: a live slot's whole
+  // block is payload; a page's header and records are no block's.
+  s.header_bytes -= live_.behind_header;
+  s.payload_bytes = s.payload_bytes - live_.behind_payload +
+                    (live_.touched - live_.headers - live_.free_bytes - in_front_.cached_bytes);
   return s;
 }
 
@@ -542,7 +567,7 @@ void SmallPages<Inner>::for_each_page(Visit&& visit) const {
 
 // [check]
 template <class Inner>
-CheckResult SmallPages<Inner>::check() const noexcept {
+CheckResult SmallPages<Inner>::check_pages(bool front_quiet) const noexcept {
   if (const CheckResult heap = inner_.check(); !heap) return heap;
   Totals seen;
   std::size_t pages = 0;
@@ -555,14 +580,24 @@ CheckResult SmallPages<Inner>::check() const noexcept {
   // front did; every other slot in use is a free one the layer holds.
   const auto in_front_live = static_cast<std::size_t>(in_front_.live);
   const auto in_front_requested = static_cast<std::size_t>(in_front_.requested);
-  if (pages != pages_ || seen.live != live_.live + in_front_live ||
-      seen.requested != live_.requested + in_front_requested || seen.touched != live_.touched ||
-      seen.free_slots != live_.free_slots || seen.free_bytes != live_.free_bytes) {
+  if (pages != pages_ || seen.touched != live_.touched || seen.free_slots != live_.free_slots ||
+      seen.free_bytes != live_.free_bytes || seen.headers != live_.headers ||
+      seen.behind_header != live_.behind_header || seen.behind_payload != live_.behind_payload) {
     return CheckResult::fail("the pages hold as many slots and bytes as counted", 0);
+  }
+  if (!front_quiet) return check_classes();
+  if (seen.live != live_.live + in_front_live || seen.requested != live_.requested + in_front_requested) {
+    return CheckResult::fail("the live slots' records add up to the live blocks counted", 0);
   }
   if (seen.in_use - seen.live != in_front_.cached_blocks || lent_ - in_front_live != in_front_.cached_blocks) {
     return CheckResult::fail("the slots lent and not live are the free slots the layer in front holds", 0);
   }
+  return check_classes();
+}
+
+/// Each class's count of empty pages (at most one).
+template <class Inner>
+CheckResult SmallPages<Inner>::check_classes() const noexcept {
   for (const ClassPages& pages_of_class : classes_) {
     std::size_t empty = 0;
     for (const SmallPage* page = pages_of_class.available; page != nullptr; page = page->next) empty += page->empty();
@@ -613,6 +648,9 @@ CheckResult SmallPages<Inner>::check_page(const SmallPage& page, std::size_t c, 
   }
   seen.live += live;
   seen.in_use += page.used;
+  seen.headers += page.first;
+  seen.behind_header += page.behind_header;
+  seen.behind_payload += page.behind_payload;
   seen.touched += page.touched_bytes();
   seen.free_slots += free_slots;
   seen.free_bytes += free_slots * page.block_size;

@@ -124,6 +124,8 @@ struct SmallPage {
   std::uint32_t slots;       ///< Slots in the page.
   std::uint32_t used;        ///< Slots handed out (live, or lent to a cache in front).
   std::uint32_t bump;        ///< Slots ever handed out: those from here on are untouched.
+  std::uint32_t behind_header;   ///< Header bytes the heap behind counts for the page's block.
+  std::uint32_t behind_payload;  ///< Payload bytes it counts for it.
   std::uint16_t first;       ///< Offset of slot 0: the header and the records, rounded up to 16.
   std::uint8_t size_class;   ///< Its class (SmallClasses).
 

@@ -111,8 +111,9 @@ class ThreadCaches final : private CacheOwner {
   /// are free to their users (MallocStats::quick_blocks, free_blocks).
   [[nodiscard]] MallocStats stats() const noexcept;
   /// Verifies the pages, then every cache: each listed block a slot of a
-  /// page of its class with record 0, as many as counted. Run it while no
-  /// other thread uses the heap (the caches' lists are their threads' own).
+  /// page of its class with record 0, as many as counted. While other
+  /// threads hold slots, only what the lock guards and the calling
+  /// thread's own cache are verified (the other lists are their threads').
   [[nodiscard]] CheckResult check() const noexcept;
   /// True when \p p points into a block of the pages or the heap behind.
   [[nodiscard]] bool owns(const void* p) const noexcept {
@@ -193,6 +194,7 @@ class ThreadCaches final : private CacheOwner {
 
   void release_thread(std::size_t slot) noexcept override;
   [[nodiscard]] Cache* this_thread_cache() noexcept;
+  [[nodiscard]] Cache* own_cache() const noexcept;
   [[nodiscard]] Cache* make_cache(std::size_t slot) noexcept;
   [[nodiscard]] void* pop(Cache& cache, std::size_t c, std::size_t size) noexcept;
   void push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept;

@@ -263,8 +263,7 @@ std::size_t ThreadCaches<Pages, Lock>::usable_size(void* p) noexcept {
 
 template <class Pages, class Lock>
 MallocStats ThreadCaches<Pages, Lock>::stats() const noexcept {
-  const std::size_t plus_one = detail::thread_slot_plus_one;  // read only: no slot is handed out here
-  Cache* const own = plus_one == 0 || plus_one > kThreadSlots ? nullptr : caches_[plus_one - 1];
+  Cache* const own = own_cache();
   const Call call(*this);
   if (own != nullptr) sync(*own);  // its peak, noted
   sync_all();
@@ -276,11 +275,22 @@ MallocStats ThreadCaches<Pages, Lock>::stats() const noexcept {
 // [check]
 template <class Pages, class Lock>
 CheckResult ThreadCaches<Pages, Lock>::check() const noexcept {
+  // Other threads' caches change without the lock: their lists, and the
+  // records of the slots they hand out and take back, are compared only
+  // when no other thread holds a slot. (Asked before taking the lock: a
+  // thread exit takes the registry's mutex, then this lock. A thread that
+  // takes a slot meanwhile makes its cache under this lock, so it cannot
+  // change anything before the check ends, unless its slot's cache was
+  // left by an exited thread: then the check may fail spuriously.)
+  const std::size_t plus_one = detail::thread_slot_plus_one;
+  const std::size_t own_slots = plus_one == 0 || plus_one > kThreadSlots ? 0 : 1;
+  const bool alone = thread_slots_taken() == own_slots;
+  const Cache* const own = own_cache();
   const Call call(*this);
   sync_all();
-  if (const CheckResult pages = pages_.check(); !pages) return pages;
+  if (const CheckResult pages = pages_.check_pages(alone); !pages) return pages;
   for (const Cache* cache : caches_) {
-    if (cache == nullptr) continue;
+    if (cache == nullptr || (!alone && cache != own)) continue;
     if (const CheckResult verdict = check_cache(*cache); !verdict) return verdict;
   }
   return CheckResult::pass();
@@ -315,9 +325,16 @@ CheckResult ThreadCaches<Pages, Lock>::check_cache(const Cache& cache) const noe
 
 template <class Pages, class Lock>
 std::size_t ThreadCaches<Pages, Lock>::cached(std::size_t c) const noexcept {
-  const std::size_t plus_one = detail::thread_slot_plus_one;
-  const Cache* const cache = plus_one == 0 || plus_one > kThreadSlots ? nullptr : caches_[plus_one - 1];
+  const Cache* const cache = own_cache();
   return cache == nullptr ? 0 : cache->bins[c].count;
+}
+
+/// The calling thread's cache, or null: no slot is handed out, no cache
+/// made (so it may be called under the lock).
+template <class Pages, class Lock>
+auto ThreadCaches<Pages, Lock>::own_cache() const noexcept -> Cache* {
+  const std::size_t plus_one = detail::thread_slot_plus_one;
+  return plus_one == 0 || plus_one > kThreadSlots ? nullptr : caches_[plus_one - 1];
 }
 
 }  // namespace heaplab

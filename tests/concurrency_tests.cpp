@@ -40,6 +40,7 @@
 #include "stage3_fit_strategies/fit_allocators.hpp"
 #include "stage4_coalescing/coalescing_allocator.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
+#include "stage5_real_malloc/thread_caches.hpp"
 #include "tests/support/aligned_region.hpp"
 #include "tests/support/blocks.hpp"
 #include "tests/support/test_chunk_source.hpp"
@@ -293,6 +294,15 @@ struct SynchronizedTwoLevelGrowing {
   AlignedRegion memory{kFirstRegionBytes, 4096};
   heaplab::testing::TestChunkSource source{std::size_t{64} * 1024 * 1024, 4096};
   heaplab::Synchronized<heaplab::TwoLevelFitAllocator> heap{memory.bytes(), growing_upstream(source)};
+};
+
+/// A cache per thread in front of small pages: no Synchronized around it,
+/// the heap is thread-safe by itself, and most of the mix's small blocks
+/// go from thread to thread through the caches without a lock.
+struct ThreadCachesOverRegion {
+  static constexpr bool kGrows = false;
+  AlignedRegion memory{kRegionBytes, 4096};
+  heaplab::ThreadCachesAllocator heap{memory.bytes(), heaplab::Upstream{}};
 };
 
 /// Fixtures whose chunk source checks what comes back (TestChunkSource).
@@ -564,6 +574,7 @@ TYPE_TO_STRING_AS("stage5: Synchronized SegregatedFitAllocator with growth and m
                   SynchronizedSegregatedGrowing);
 TYPE_TO_STRING_AS("stage5: Synchronized TwoLevelFitAllocator with growth and mapped blocks",
                   SynchronizedTwoLevelGrowing);
+TYPE_TO_STRING_AS("stage5: thread caches over small pages", ThreadCachesOverRegion);
 
 TEST_SUITE("concurrency") {
 
@@ -651,7 +662,7 @@ TEST_CASE_TEMPLATE("threads racing to exhaustion never overrun the region", A,
 
 TEST_CASE_TEMPLATE("threads allocating and freeing each other's blocks leave every byte accounted for", F,
                    SynchronizedExplicitList, SynchronizedNextFit, SynchronizedCoalescing, SynchronizedQuickFitGrowing,
-                   SynchronizedSegregatedGrowing, SynchronizedTwoLevelGrowing) {
+                   SynchronizedSegregatedGrowing, SynchronizedTwoLevelGrowing, ThreadCachesOverRegion) {
   F fixture;
   const MisuseCounter misuse;
   std::vector<Mailbox> mailboxes(kThreads);

@@ -14,6 +14,7 @@
 #include "stage4_coalescing/footer_elision.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
 #include "stage5_real_malloc/size_class_pages.hpp"
+#include "stage5_real_malloc/thread_caches.hpp"
 #include "tools/lab/lab_entry.hpp"
 
 namespace heaplab {
@@ -61,6 +62,8 @@ constexpr LabAllocator kAllocators[] = {
                                     "two-level size classes with two bitmaps: O(1) good fit (TLSF)"),
     lab_entry<SmallPagesAllocator>("size-class-pages", "stage 5", "SmallPagesAllocator",
                                    "blocks <= 8 KiB in 64 KiB pages of one size class, no header; the rest segregated fits"),
+    lab_entry<ThreadCachesAllocator>("thread-caches", "stage 5", "ThreadCachesAllocator",
+                                     "size-class pages with a lock-free cache per thread in front (tcmalloc's idea)"),
     // The references bring their own memory; HeapLimited holds them to the
     // lab's heap size, as the heap holds every allocator above.
     lab_entry<HeapLimited<PmrPool>>("pmr-pool", "reference", "std::pmr::unsynchronized_pool_resource",
