@@ -35,6 +35,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "stage1_static_bump/misuse.hpp"
 
 namespace heaplab {
 
@@ -123,6 +127,52 @@ class HeapLock {
   /// Forks under way whose prepare step found the lock held by its own
   /// thread (lock_for_fork()); only the thread holding the lock touches it.
   std::size_t forks_over_held_lock_ = 0;
+};
+
+/// The lock around every call into a heap that C programs call, and the
+/// misuse report a call made while holding it, delivered only once the
+/// lock is released: the shim's MallocHeap and ThreadCaches keep their
+/// lock in one (MallocHeap::hold_misuse() says why).
+template <class Lock = HeapLock>
+class HeapCalls {
+ public:
+  /// One call into the heap: holds the lock from construction to
+  /// destruction, and makes a report held meanwhile (hold_misuse()) again
+  /// once the lock is released.
+  class Call {
+   public:
+    /// Takes \p calls' lock.
+    explicit Call(const HeapCalls& calls) noexcept : calls_(calls) { calls_.lock_.lock(); }
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+    /// Releases the lock, then delivers the held report, if any.
+    ~Call() {
+      const std::optional<MisuseReport> held = std::exchange(calls_.held_report_, std::nullopt);
+      calls_.lock_.unlock();
+      if (held) report_misuse(*held);
+    }
+
+   private:
+    const HeapCalls& calls_;  ///< Whose lock is held.
+  };
+
+  /// Keeps \p report, made while this thread holds the lock, until the
+  /// lock is released; false, keeping nothing, when it does not hold it.
+  [[nodiscard]] bool hold_misuse(const MisuseReport& report) noexcept {
+    if (!lock_.held_by_this_thread()) return false;
+    if (!held_report_) held_report_ = report;  // one call makes one report; the first is kept
+    return true;
+  }
+  /// fork()'s prepare step: the lock (Lock::lock_for_fork()).
+  void lock_for_fork() noexcept { lock_.lock_for_fork(); }
+  /// fork()'s parent and child steps: undoes lock_for_fork().
+  void unlock_after_fork() noexcept { lock_.unlock_after_fork(); }
+  /// The lock itself (for tests).
+  [[nodiscard]] const Lock& lock() const noexcept { return lock_; }
+
+ private:
+  mutable Lock lock_;                                ///< Held for every call.
+  mutable std::optional<MisuseReport> held_report_;  ///< A report waiting for lock_'s release; only touched under lock_.
 };
 
 }  // namespace heaplab

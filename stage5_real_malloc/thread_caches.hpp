@@ -131,21 +131,17 @@ class ThreadCaches final : private CacheOwner {
   /// the lock, until the lock is released, and then makes it again; false,
   /// keeping nothing, when this thread does not hold the lock (see
   /// MallocHeap::hold_misuse(): abort()'s SIGABRT handler may call malloc).
-  [[nodiscard]] bool hold_misuse(const MisuseReport& report) noexcept {
-    if (!lock_.held_by_this_thread()) return false;
-    if (!held_report_) held_report_ = report;  // one call makes one report; the first is kept
-    return true;
-  }
+  [[nodiscard]] bool hold_misuse(const MisuseReport& report) noexcept { return calls_.hold_misuse(report); }
   /// fork()'s prepare step: the lock, so that the child does not inherit
   /// pages another thread is changing (HeapLock::lock_for_fork()).
-  void lock_for_fork() noexcept { lock_.lock_for_fork(); }
+  void lock_for_fork() noexcept { calls_.lock_for_fork(); }
   /// fork()'s parent and child steps: undoes lock_for_fork().
-  void unlock_after_fork() noexcept { lock_.unlock_after_fork(); }
+  void unlock_after_fork() noexcept { calls_.unlock_after_fork(); }
 
   /// The pages (for tests; take no lock: use while no other thread runs).
   [[nodiscard]] const Pages& pages() const noexcept { return pages_; }
   /// The lock (for tests that count its acquisitions).
-  [[nodiscard]] const Lock& lock() const noexcept { return lock_; }
+  [[nodiscard]] const Lock& lock() const noexcept { return calls_.lock(); }
   /// Slots in the calling thread's list of class \p c (for tests).
   [[nodiscard]] std::size_t cached(std::size_t c) const noexcept;
 
@@ -173,21 +169,10 @@ class ThreadCaches final : private CacheOwner {
   };
   /// One call under the lock: a held misuse report is delivered after the
   /// lock is released.
-  class Call {
+  class Call : HeapCalls<Lock>::Call {
    public:
     /// Takes \p heap's lock.
-    explicit Call(const ThreadCaches& heap) noexcept : heap_(heap) { heap_.lock_.lock(); }
-    Call(const Call&) = delete;
-    Call& operator=(const Call&) = delete;
-    /// Releases the lock, then delivers the held report, if any.
-    ~Call() {
-      const std::optional<MisuseReport> held = std::exchange(heap_.held_report_, std::nullopt);
-      heap_.lock_.unlock();
-      if (held) report_misuse(*held);
-    }
-
-   private:
-    const ThreadCaches& heap_;  ///< The heap whose lock is held.
+    explicit Call(const ThreadCaches& heap) noexcept : HeapCalls<Lock>::Call(heap.calls_) {}
   };
   /// Bytes of a cache's chunk from the source.
   static constexpr std::size_t kCacheBytes = sizeof(Cache);
@@ -205,11 +190,10 @@ class ThreadCaches final : private CacheOwner {
   void sync_all() const noexcept;
   [[nodiscard]] CheckResult check_cache(const Cache& cache) const noexcept;
 
-  mutable Lock lock_;                                   ///< Held for every call to pages_.
-  mutable Pages pages_;                                 ///< The pages; touched only under lock_ (but for records).
-  std::array<Cache*, kThreadSlots> caches_{};           ///< Each slot's cache, or null; set under lock_.
-  mutable typename Pages::InFront totals_{};           ///< The caches' counts as last synced (under lock_).
-  mutable std::optional<MisuseReport> held_report_;     ///< A report waiting for lock_'s release.
+  HeapCalls<Lock> calls_;                               ///< The lock, held for every call to pages_, and a held report.
+  mutable Pages pages_;                                 ///< The pages; touched only under the lock (but for records).
+  std::array<Cache*, kThreadSlots> caches_{};           ///< Each slot's cache, or null; set under the lock.
+  mutable typename Pages::InFront totals_{};           ///< The caches' counts as last synced (under the lock).
   std::atomic<std::size_t> overflows_{0};               ///< Lifetime: calloc products that overflowed (rejected).
 };
 

@@ -274,10 +274,11 @@ class MallocHeap {
   /// The allocator still returns as the contract says a reported misuse
   /// returns, with the heap unchanged, before the report is delivered.
   [[nodiscard]] bool hold_misuse(const MisuseReport& report) noexcept {
-    if constexpr (SelfLockingHeap<A>) return blocks_.hold_misuse(report);
-    if (!lock_.held_by_this_thread()) return false;
-    if (!held_report_) held_report_ = report;  // one call makes one report; the first is kept
-    return true;
+    if constexpr (SelfLockingHeap<A>) {
+      return blocks_.hold_misuse(report);
+    } else {
+      return calls_.hold_misuse(report);
+    }
   }
   // [hold_misuse]
 
@@ -288,7 +289,7 @@ class MallocHeap {
     if constexpr (SelfLockingHeap<A>) {
       blocks_.lock_for_fork();
     } else {
-      lock_.lock_for_fork();
+      calls_.lock_for_fork();
     }
   }
   /// fork()'s parent and child steps: undoes lock_for_fork().
@@ -296,37 +297,28 @@ class MallocHeap {
     if constexpr (SelfLockingHeap<A>) {
       blocks_.unlock_after_fork();
     } else {
-      lock_.unlock_after_fork();
+      calls_.unlock_after_fork();
     }
   }
 
  private:
-  /// One call into the heap: holds the lock from construction to
-  /// destruction, and makes a report held meanwhile (hold_misuse()) again
-  /// once the lock is released.
-  class Call {
+  /// One call into the heap, under the lock (HeapCalls::Call).
+  class LockedCall : HeapCalls<HeapLock>::Call {
    public:
-    /// Takes \p heap's lock (none for a SelfLockingHeap).
-    explicit Call(const MallocHeap& heap) noexcept : heap_(heap) {
-      if constexpr (!SelfLockingHeap<A>) heap_.lock_.lock();
-    }
-    Call(const Call&) = delete;
-    Call& operator=(const Call&) = delete;
-    /// Releases the lock, then delivers the held report, if any.
-    ~Call() {
-      if constexpr (SelfLockingHeap<A>) return;
-      const std::optional<MisuseReport> held = std::exchange(heap_.held_report_, std::nullopt);
-      heap_.lock_.unlock();
-      if (held) report_misuse(*held);
-    }
-
-   private:
-    const MallocHeap& heap_;  ///< The heap whose lock is held.
+    /// Takes \p heap's lock.
+    explicit LockedCall(const MallocHeap& heap) noexcept : HeapCalls<HeapLock>::Call(heap.calls_) {}
   };
+  /// One call into a SelfLockingHeap: nothing to take, the allocator
+  /// locks what it shares.
+  struct UnlockedCall {
+    /// Takes nothing.
+    explicit UnlockedCall(const MallocHeap& /*heap*/) noexcept {}
+  };
+  /// What each call into the heap holds while it runs.
+  using Call = std::conditional_t<SelfLockingHeap<A>, UnlockedCall, LockedCall>;
 
-  mutable HeapLock lock_;                                ///< Held for every call to blocks_.
-  Blocks blocks_;                                        ///< The blocks; only touched under lock_.
-  mutable std::optional<MisuseReport> held_report_;      ///< A report waiting for lock_'s release; only touched under lock_.
+  HeapCalls<HeapLock> calls_;                            ///< The lock, held for every call to blocks_, and a held report.
+  Blocks blocks_;                                        ///< The blocks; only touched under the lock.
   std::atomic<std::size_t> allocations_ = 0;             ///< MallocCounts::allocations.
   std::atomic<std::size_t> frees_ = 0;                   ///< MallocCounts::frees.
 
