@@ -8,26 +8,18 @@
 #include "stage1_static_bump/assert.hpp"
 
 namespace heaplab {
+
+constinit std::atomic<PageMap::Leaf*> PageMap::root_[PageMap::kRootEntries] = {};
+
 namespace {
 
-constexpr unsigned kGranuleBits = 12;
-static_assert(std::size_t{1} << kGranuleBits == PageMap::kGranuleBytes);
-constexpr unsigned kLeafBits = 18;
-constexpr unsigned kRootBits = PageMap::kAddressBits - kGranuleBits - kLeafBits;
-constexpr std::size_t kLeafEntries = std::size_t{1} << kLeafBits;
-constexpr std::size_t kRootEntries = std::size_t{1} << kRootBits;
-
-/// One leaf: the pages of 2^18 granules (1 GiB of addresses).
-struct Leaf {
-  std::atomic<SmallPage*> entries[kLeafEntries];  ///< One per granule; null: no page.
-};
+using Leaf = PageMap::Leaf;
+constexpr unsigned kGranuleBits = PageMap::kGranuleBits;
+constexpr unsigned kLeafBits = PageMap::kLeafBits;
+constexpr std::size_t kLeafEntries = PageMap::kLeafEntries;
+constexpr std::size_t kRootEntries = PageMap::kRootEntries;
 // A leaf is mapped, so zero bytes must read as null pointers.
 static_assert(std::atomic<SmallPage*>::is_always_lock_free);
-
-/// The root: zero-initialized static memory, so it costs no memory until
-/// an entry is written, and is ready before any constructor runs (a heap
-/// may be built during static initialization).
-constinit std::atomic<Leaf*> root[kRootEntries] = {};
 
 /// The granule number of \p p, or kRootEntries * kLeafEntries when \p p
 /// lies above the covered addresses.
@@ -39,7 +31,7 @@ constinit std::atomic<Leaf*> root[kRootEntries] = {};
 /// The leaf of granule \p g, mapped now if it is not yet; null when the
 /// kernel refuses. Two threads may race to map it: the loser unmaps its copy.
 [[nodiscard]] Leaf* leaf_for(std::uintptr_t g) noexcept {
-  std::atomic<Leaf*>& slot = root[g >> kLeafBits];
+  std::atomic<Leaf*>& slot = PageMap::root_slot(g >> kLeafBits);
   if (Leaf* const leaf = slot.load(std::memory_order_acquire)) return leaf;
   void* const bytes = ::mmap(nullptr, sizeof(Leaf), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (bytes == MAP_FAILED) return nullptr;
@@ -54,7 +46,7 @@ constinit std::atomic<Leaf*> root[kRootEntries] = {};
 
 /// The entry of granule \p g, whose leaf is mapped.
 [[nodiscard]] std::atomic<SmallPage*>& entry(std::uintptr_t g) noexcept {
-  return root[g >> kLeafBits].load(std::memory_order_acquire)->entries[g & (kLeafEntries - 1)];
+  return PageMap::root_slot(g >> kLeafBits).load(std::memory_order_acquire)->entries[g & (kLeafEntries - 1)];
 }
 
 }  // namespace
@@ -77,14 +69,6 @@ void PageMap::erase(const void* begin, std::size_t bytes) noexcept {
   for (std::uintptr_t g = first; g < first + (bytes >> kGranuleBits); ++g) {
     entry(g).store(nullptr, std::memory_order_relaxed);
   }
-}
-
-SmallPage* PageMap::find(const void* p) noexcept {
-  const std::uintptr_t g = granule_of(p);
-  if (g >= kRootEntries * kLeafEntries) return nullptr;
-  const Leaf* const leaf = root[g >> kLeafBits].load(std::memory_order_acquire);
-  if (leaf == nullptr) return nullptr;
-  return leaf->entries[g & (kLeafEntries - 1)].load(std::memory_order_acquire);
 }
 
 }  // namespace heaplab

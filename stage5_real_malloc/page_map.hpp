@@ -35,8 +35,11 @@
 /// pages in it, and each page records which heap owns it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+
+#include "stage1_static_bump/align.hpp"
 
 namespace heaplab {
 
@@ -60,8 +63,43 @@ class PageMap {
   /// Forgets the page of the \p bytes bytes at \p begin (recorded before).
   static void erase(const void* begin, std::size_t bytes) noexcept;
   /// The page \p p lies in, or null when it lies in none (any address:
-  /// nothing at \p p is read).
-  [[nodiscard]] static SmallPage* find(const void* p) noexcept;
+  /// nothing at \p p is read). Inline: every free asks it.
+  [[nodiscard, gnu::always_inline]] static SmallPage* find(const void* p) noexcept;
+
+  /// log2 of kGranuleBytes.
+  static constexpr unsigned kGranuleBits = 12;
+  /// Address bits a leaf covers, above the granule's.
+  static constexpr unsigned kLeafBits = 18;
+  /// Address bits the root covers, above a leaf's.
+  static constexpr unsigned kRootBits = kAddressBits - kGranuleBits - kLeafBits;
+  /// Entries of a leaf.
+  static constexpr std::size_t kLeafEntries = std::size_t{1} << kLeafBits;
+  /// Entries of the root.
+  static constexpr std::size_t kRootEntries = std::size_t{1} << kRootBits;
+
+  /// One leaf: the pages of 2^18 granules (1 GiB of addresses).
+  struct Leaf {
+    std::atomic<SmallPage*> entries[kLeafEntries];  ///< One per granule; null: no page.
+  };
+
+  /// Entry \p i of the root (for the map's own functions).
+  [[nodiscard]] static std::atomic<Leaf*>& root_slot(std::size_t i) noexcept { return root_[i]; }
+
+ private:
+  /// The root: zero-initialized static memory, so it costs no memory until
+  /// an entry is written, and is ready before any constructor runs (a heap
+  /// may be built during static initialization).
+  static std::atomic<Leaf*> root_[kRootEntries];
 };
+static_assert(std::size_t{1} << PageMap::kGranuleBits == PageMap::kGranuleBytes);
+
+inline SmallPage* PageMap::find(const void* p) noexcept {
+  const std::uintptr_t address = address_of(p);
+  if (address >> kAddressBits != 0) [[unlikely]] return nullptr;
+  const std::uintptr_t granule = address >> kGranuleBits;
+  const Leaf* const leaf = root_[granule >> kLeafBits].load(std::memory_order_acquire);
+  if (leaf == nullptr) [[unlikely]] return nullptr;
+  return leaf->entries[granule & (kLeafEntries - 1)].load(std::memory_order_acquire);
+}
 
 }  // namespace heaplab

@@ -162,6 +162,11 @@ struct SmallPage {
   [[nodiscard, gnu::always_inline]] std::uint32_t index_at(std::size_t offset) const noexcept {
     return static_cast<std::uint32_t>((offset * reciprocal) >> kShift);
   }
+  /// The slot that starts at \p p, known to start one (a free slot a
+  /// cache holds): no check.
+  [[nodiscard, gnu::always_inline]] std::uint32_t index_of(const void* p) const noexcept {
+    return index_at(static_cast<std::size_t>(static_cast<const std::byte*>(p) - begin()) - first);
+  }
   /// The slot \p p (in this page) starts, or kNoSlot when it starts none.
   [[nodiscard, gnu::always_inline]] std::uint32_t slot_starting_at(const void* p) const noexcept {
     const std::size_t offset = static_cast<std::size_t>(static_cast<const std::byte*>(p) - begin());
@@ -212,7 +217,7 @@ struct SmallPage {
     if (free != nullptr) {
       std::byte* const s = free;
       std::memcpy(&free, s, sizeof free);
-      return index_at(static_cast<std::size_t>(s - begin() - first));
+      return index_of(s);
     }
     const std::uint32_t i = bump;
     set_record(i, 0);  // the record of an untouched slot is whatever the page held before

@@ -88,17 +88,16 @@ class ThreadCaches final : private CacheOwner {
 
   /// The most slots a thread's list of class \p c holds: 32 KiB of them,
   /// at most 64 and at least 2.
-  [[nodiscard]] static constexpr std::size_t capacity(std::size_t c) noexcept {
-    return std::clamp<std::size_t>(std::size_t{32} * 1024 / SmallClasses::size_of(c), 2, 64);
-  }
+  [[nodiscard]] static constexpr std::size_t capacity(std::size_t c) noexcept { return kCapacities[c]; }
 
   /// Returns \p size bytes aligned to `max(align, 8)`, or nullptr (see the
   /// contract): a small request from this thread's cache, anything else
   /// from the pages under the lock.
-  [[nodiscard]] void* allocate(std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
+  [[nodiscard, gnu::always_inline]] inline void* allocate(std::size_t size,
+                                                          std::size_t align = kDefaultAlignment) noexcept;
   /// Gives the block at \p p back: a small block to this thread's cache,
   /// anything else to the pages under the lock (nullptr: nothing happens).
-  void deallocate(void* p) noexcept;
+  [[gnu::always_inline]] inline void deallocate(void* p) noexcept;
   /// Resizes the block at \p p as the pages do, under the lock.
   [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
   /// Returns \p count * \p size zeroed bytes, or nullptr when the product
@@ -152,14 +151,12 @@ class ThreadCaches final : private CacheOwner {
     std::atomic<std::ptrdiff_t> live{0};         ///< Blocks handed out less blocks taken back.
     std::atomic<std::ptrdiff_t> requested{0};    ///< Their requests, likewise.
     std::atomic<std::size_t> allocations{0};     ///< Lifetime: blocks handed out.
-    std::atomic<std::size_t> cached_blocks{0};   ///< Free slots on the lists.
-    std::atomic<std::size_t> cached_bytes{0};    ///< Their bytes.
     std::atomic<std::ptrdiff_t> peak{0};         ///< The largest `requested` since the last sync.
   };
   /// One class's list.
   struct Bin {
-    void* head = nullptr;  ///< The first free slot; each links the next in its first word.
-    std::size_t count = 0; ///< Slots on the list.
+    void* head = nullptr;               ///< The first free slot; each links the next in its first word.
+    std::atomic<std::uint32_t> count{0};  ///< Slots on the list (written by its thread, read by stats()).
   };
   /// One thread's cache.
   struct Cache {
@@ -174,15 +171,27 @@ class ThreadCaches final : private CacheOwner {
     /// Takes \p heap's lock.
     explicit Call(const ThreadCaches& heap) noexcept : HeapCalls<Lock>::Call(heap.calls_) {}
   };
+  /// capacity() of every class: a table, so that a free divides nothing.
+  static constexpr std::array<std::uint8_t, SmallClasses::kCount> kCapacities = [] {
+    std::array<std::uint8_t, SmallClasses::kCount> capacities{};
+    for (std::size_t c = 0; c < capacities.size(); ++c) {
+      capacities[c] = static_cast<std::uint8_t>(std::clamp<std::size_t>(std::size_t{32} * 1024 / SmallClasses::size_of(c), 2, 64));
+    }
+    return capacities;
+  }();
   /// Bytes of a cache's chunk from the source.
   static constexpr std::size_t kCacheBytes = sizeof(Cache);
 
   void release_thread(std::size_t slot) noexcept override;
   [[nodiscard]] Cache* this_thread_cache() noexcept;
-  [[nodiscard]] Cache* own_cache() const noexcept;
+  [[nodiscard, gnu::always_inline]] inline Cache* own_cache() const noexcept;
   [[nodiscard]] Cache* make_cache(std::size_t slot) noexcept;
-  [[nodiscard]] void* pop(Cache& cache, std::size_t c, std::size_t size) noexcept;
-  void push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept;
+  [[nodiscard, gnu::always_inline]] inline void* pop(Cache& cache, std::size_t c, std::size_t size) noexcept;
+  [[nodiscard, gnu::always_inline]] inline bool push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept;
+  [[gnu::always_inline]] inline void free_to_cache(Cache& cache, SmallPage& page, void* p) noexcept;
+  [[nodiscard, gnu::noinline]] void* allocate_slow(std::size_t size, std::size_t align) noexcept;
+  [[gnu::noinline]] void deallocate_slow(void* p) noexcept;
+  [[gnu::noinline]] void flush_half(Cache& cache, std::size_t c) noexcept;
   [[nodiscard]] bool refill(Cache& cache, std::size_t c) noexcept;
   void flush(Cache& cache, std::size_t c, std::size_t keep) noexcept;
   void sync(Cache& cache) const noexcept;

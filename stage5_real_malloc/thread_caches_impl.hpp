@@ -35,9 +35,22 @@ ThreadCaches<Pages, Lock>::~ThreadCaches() {
 template <class Pages, class Lock>
 void* ThreadCaches<Pages, Lock>::allocate(std::size_t size, std::size_t align) noexcept {
   if (Pages::is_small(size, align)) [[likely]] {
-    if (Cache* const cache = this_thread_cache()) [[likely]] {
+    Cache* const cache = own_cache();
+    const std::size_t c = SmallClasses::class_of(size);
+    if (cache != nullptr && cache->bins[c].head != nullptr) [[likely]] return pop(*cache, c, size);
+  }
+  return allocate_slow(size, align);
+}
+
+/// allocate() when the calling thread's list is empty or missing: a
+/// refill, or a cache made first; and every request the pages serve
+/// themselves. Out of line, so that the fast path has no registers to save.
+template <class Pages, class Lock>
+void* ThreadCaches<Pages, Lock>::allocate_slow(std::size_t size, std::size_t align) noexcept {
+  if (Pages::is_small(size, align)) {
+    if (Cache* const cache = this_thread_cache()) {
       const std::size_t c = SmallClasses::class_of(size);
-      if (cache->bins[c].head != nullptr || refill(*cache, c)) [[likely]] return pop(*cache, c, size);
+      if (cache->bins[c].head != nullptr || refill(*cache, c)) return pop(*cache, c, size);
     }
   }
   const Call call(*this);  // no cache, a request of another kind, or no room: the pages say
@@ -51,15 +64,13 @@ void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t si
   Bin& bin = cache.bins[c];
   void* const p = bin.head;
   std::memcpy(&bin.head, p, sizeof bin.head);
-  --bin.count;
+  detail::add_own(bin.count, -1);
   SmallPage& page = *PageMap::find(p);
-  page.set_record(page.slot_starting_at(p), SmallPage::live_record(size));
+  page.set_record(page.index_of(p), SmallPage::live_record(size));
   Counts& now = cache.now;
   detail::add_own(now.live, 1);
   detail::add_own(now.requested, size);
   detail::add_own(now.allocations, 1);
-  detail::add_own(now.cached_blocks, -1);
-  detail::add_own(now.cached_bytes, -static_cast<std::ptrdiff_t>(page.block_size));
   if (now.requested.load(std::memory_order_relaxed) > now.peak.load(std::memory_order_relaxed)) {
     now.peak.store(now.requested.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
@@ -70,37 +81,57 @@ void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t si
 // [deallocate]
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::deallocate(void* p) noexcept {
+  SmallPage* const page = pages_.page_of(p);  // null for null
+  Cache* const cache = own_cache();
+  if (page != nullptr && cache != nullptr) [[likely]] {
+    free_to_cache(*cache, *page, p);
+  } else {
+    deallocate_slow(p);
+  }
+}
+
+/// deallocate() of a slot by a thread with no cache yet, and of every
+/// pointer that is no slot of ours (null too). Out of line, as allocate_slow().
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::deallocate_slow(void* p) noexcept {
   if (p == nullptr) return;
-  if (SmallPage* const page = pages_.page_of(p)) [[likely]] {
-    if (Cache* const cache = this_thread_cache()) [[likely]] {
-      const std::uint32_t i = page->live_slot(p, "ThreadCaches::deallocate");  // SmallPages' own check
-      if (i != SmallPage::kNoSlot) push(*cache, *page, i, p);
-      return;
-    }
+  if (SmallPage* const page = pages_.page_of(p)) {
+    if (Cache* const cache = this_thread_cache()) return free_to_cache(*cache, *page, p);
   }
   const Call call(*this);
   pages_.deallocate(p);
 }
 
-/// Frees the live slot \p i of \p page, at \p p, onto \p cache's list of
-/// its class; a list past its capacity gives half back. No lock but for that.
+/// Frees \p p, in \p page, into \p cache after SmallPages' own check.
 template <class Pages, class Lock>
-void ThreadCaches<Pages, Lock>::push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept {
+void ThreadCaches<Pages, Lock>::free_to_cache(Cache& cache, SmallPage& page, void* p) noexcept {
+  const std::uint32_t i = page.live_slot(p, "ThreadCaches::deallocate");
+  if (i == SmallPage::kNoSlot) [[unlikely]] return;  // misuse, reported
+  if (!push(cache, page, i, p)) [[unlikely]] flush_half(cache, page.size_class);
+}
+
+/// Frees the live slot \p i of \p page, at \p p, onto \p cache's list of
+/// its class. No lock. False when the list is now past its capacity.
+template <class Pages, class Lock>
+bool ThreadCaches<Pages, Lock>::push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept {
   const std::size_t requested = page.record(i) - 1U;
   page.set_record(i, 0);
   Bin& bin = cache.bins[page.size_class];
   std::memcpy(p, &bin.head, sizeof bin.head);
   bin.head = p;
-  ++bin.count;
+  detail::add_own(bin.count, 1);
   Counts& now = cache.now;
   detail::add_own(now.live, -1);
   detail::add_own(now.requested, -static_cast<std::ptrdiff_t>(requested));
-  detail::add_own(now.cached_blocks, 1);
-  detail::add_own(now.cached_bytes, page.block_size);
-  if (bin.count > capacity(page.size_class)) [[unlikely]] {
-    const Call call(*this);
-    flush(cache, page.size_class, capacity(page.size_class) / 2);
-  }
+  return bin.count.load(std::memory_order_relaxed) <= capacity(page.size_class);
+}
+
+/// Gives half of \p cache's list of class \p c back, in one acquisition of
+/// the lock. Out of line, as allocate_slow().
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::flush_half(Cache& cache, std::size_t c) noexcept {
+  const Call call(*this);
+  flush(cache, c, capacity(c) / 2);
 }
 // [deallocate]
 
@@ -144,9 +175,7 @@ bool ThreadCaches<Pages, Lock>::refill(Cache& cache, std::size_t c) noexcept {
     std::memcpy(lent[k], &bin.head, sizeof bin.head);
     bin.head = lent[k];
   }
-  bin.count += count;
-  detail::add_own(cache.now.cached_blocks, count);
-  detail::add_own(cache.now.cached_bytes, count * SmallClasses::size_of(c));
+  detail::add_own(bin.count, count);
   sync(cache);
   return count != 0;
 }
@@ -157,21 +186,19 @@ bool ThreadCaches<Pages, Lock>::refill(Cache& cache, std::size_t c) noexcept {
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::flush(Cache& cache, std::size_t c, std::size_t keep) noexcept {
   Bin& bin = cache.bins[c];
-  if (bin.count <= keep) return;
+  const std::size_t count = bin.count.load(std::memory_order_relaxed);
+  if (count <= keep) return;
   sync(cache);  // the pages' numbers as they are, for what taking back may note
   void** cut = &bin.head;
   for (std::size_t k = 0; k < keep; ++k) cut = static_cast<void**>(*cut);
   void* rest = *cut;
   *cut = nullptr;
-  const std::size_t given = bin.count - keep;
   while (rest != nullptr) {
     void* const block = rest;
     std::memcpy(&rest, block, sizeof rest);
     pages_.take_back(block);
   }
-  bin.count = keep;
-  detail::add_own(cache.now.cached_blocks, -static_cast<std::ptrdiff_t>(given));
-  detail::add_own(cache.now.cached_bytes, -static_cast<std::ptrdiff_t>(given * SmallClasses::size_of(c)));
+  bin.count.store(static_cast<std::uint32_t>(keep), std::memory_order_relaxed);
   sync(cache);
 }
 // [batches]
@@ -197,11 +224,14 @@ void ThreadCaches<Pages, Lock>::sync(Cache& cache) const noexcept {
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::add_counts(Cache& cache) const noexcept {
   const Counts& now = cache.now;
-  const typename Pages::InFront current{.live = now.live.load(std::memory_order_relaxed),
-                                        .requested = now.requested.load(std::memory_order_relaxed),
-                                        .allocations = now.allocations.load(std::memory_order_relaxed),
-                                        .cached_blocks = now.cached_blocks.load(std::memory_order_relaxed),
-                                        .cached_bytes = now.cached_bytes.load(std::memory_order_relaxed)};
+  typename Pages::InFront current{.live = now.live.load(std::memory_order_relaxed),
+                                  .requested = now.requested.load(std::memory_order_relaxed),
+                                  .allocations = now.allocations.load(std::memory_order_relaxed)};
+  for (std::size_t c = 0; c < SmallClasses::kCount; ++c) {  // the lists' lengths are their own counts
+    const std::size_t count = cache.bins[c].count.load(std::memory_order_relaxed);
+    current.cached_blocks += count;
+    current.cached_bytes += count * SmallClasses::size_of(c);
+  }
   totals_.live += current.live - cache.synced.live;
   totals_.requested += current.requested - cache.synced.requested;
   totals_.allocations += current.allocations - cache.synced.allocations;
@@ -297,15 +327,14 @@ CheckResult ThreadCaches<Pages, Lock>::check() const noexcept {
 }
 
 /// One cache: each list, walked no further than its count, links slots of
-/// pages of its class whose record is 0, and the lists hold as many as
-/// the cache counts.
+/// pages of its class whose record is 0, and ends where its count says.
 template <class Pages, class Lock>
 CheckResult ThreadCaches<Pages, Lock>::check_cache(const Cache& cache) const noexcept {
-  std::size_t blocks = 0;
   for (std::size_t c = 0; c < SmallClasses::kCount; ++c) {
     const Bin& bin = cache.bins[c];
     void* p = bin.head;
-    for (std::size_t k = 0; k < bin.count; ++k) {
+    const std::size_t count = bin.count.load(std::memory_order_relaxed);
+    for (std::size_t k = 0; k < count; ++k) {
       const SmallPage* const page = p == nullptr ? nullptr : pages_.page_of(p);
       const std::uint32_t i = page == nullptr ? SmallPage::kNoSlot : page->slot_starting_at(p);
       if (i == SmallPage::kNoSlot || page->size_class != c || page->record(i) != 0) {
@@ -314,10 +343,6 @@ CheckResult ThreadCaches<Pages, Lock>::check_cache(const Cache& cache) const noe
       std::memcpy(&p, p, sizeof p);
     }
     if (p != nullptr) return CheckResult::fail("each cache list holds as many blocks as counted", 0);
-    blocks += bin.count;
-  }
-  if (blocks != cache.now.cached_blocks.load(std::memory_order_relaxed)) {
-    return CheckResult::fail("each cache list holds as many blocks as counted", 0);
   }
   return CheckResult::pass();
 }
@@ -326,7 +351,7 @@ CheckResult ThreadCaches<Pages, Lock>::check_cache(const Cache& cache) const noe
 template <class Pages, class Lock>
 std::size_t ThreadCaches<Pages, Lock>::cached(std::size_t c) const noexcept {
   const Cache* const cache = own_cache();
-  return cache == nullptr ? 0 : cache->bins[c].count;
+  return cache == nullptr ? 0 : cache->bins[c].count.load(std::memory_order_relaxed);
 }
 
 /// The calling thread's cache, or null: no slot is handed out, no cache

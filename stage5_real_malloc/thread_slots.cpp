@@ -8,7 +8,7 @@
 
 namespace heaplab {
 
-thread_local std::size_t detail::thread_slot_plus_one __attribute__((tls_model("initial-exec"))) = 0;
+constinit thread_local std::size_t detail::thread_slot_plus_one __attribute__((tls_model("initial-exec"))) = 0;
 
 /// The registry's access to a CacheOwner's links.
 struct CacheOwnerLinks {

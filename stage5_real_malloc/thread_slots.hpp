@@ -54,7 +54,9 @@ inline constexpr std::size_t kNoThreadSlot = kThreadSlots;
 namespace detail {
 /// This thread's slot + 1; 0 before its first call. kNoThreadSlot + 1 once
 /// it has none for good (slots all taken, or the thread is exiting).
-extern thread_local std::size_t thread_slot_plus_one __attribute__((tls_model("initial-exec")));
+/// constinit: with no initializer to run, a read is one load, with no
+/// call to a thread-local wrapper first.
+extern constinit thread_local std::size_t thread_slot_plus_one __attribute__((tls_model("initial-exec")));
 /// Hands this thread a slot (or none), and returns it.
 [[nodiscard]] std::size_t assign_thread_slot() noexcept;
 }  // namespace detail
