@@ -172,7 +172,7 @@ class HeapCalls {
 
  private:
   mutable Lock lock_;                                ///< Held for every call.
-  mutable std::optional<MisuseReport> held_report_;  ///< A report waiting for lock_'s release; only touched under lock_.
+  mutable std::optional<MisuseReport> held_report_;  ///< A report waiting for lock_'s release (under lock_).
 };
 
 }  // namespace heaplab

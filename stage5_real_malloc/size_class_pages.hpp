@@ -213,7 +213,7 @@ class SmallPages {
   std::array<ClassPages, SmallClasses::kCount> classes_{};  ///< The pages of each class.
   Totals live_;                                         ///< Invariant: a walk of the pages finds these.
   std::size_t pages_ = 0;                               ///< Pages held.
-  std::size_t lent_ = 0;                                ///< Slots lent to the layer in front, less those taken back (modulo 2^64).
+  std::size_t lent_ = 0;                                ///< Slots lent to the layer in front, less those taken back.
   InFront in_front_;                                    ///< What the layer in front last told.
   InnerPeaks inner_peaks_;                              ///< The heap behind's peaks at its last change.
   std::size_t inner_used_ = 0;       ///< The heap behind's used bytes, less its pages, at its last change.

@@ -175,7 +175,8 @@ class ThreadCaches final : private CacheOwner {
   static constexpr std::array<std::uint8_t, SmallClasses::kCount> kCapacities = [] {
     std::array<std::uint8_t, SmallClasses::kCount> capacities{};
     for (std::size_t c = 0; c < capacities.size(); ++c) {
-      capacities[c] = static_cast<std::uint8_t>(std::clamp<std::size_t>(std::size_t{32} * 1024 / SmallClasses::size_of(c), 2, 64));
+      const std::size_t fit = std::size_t{32} * 1024 / SmallClasses::size_of(c);
+      capacities[c] = static_cast<std::uint8_t>(std::clamp<std::size_t>(fit, 2, 64));
     }
     return capacities;
   }();

@@ -68,7 +68,9 @@ std::size_t detail::assign_thread_slot() noexcept {
     const std::lock_guard lock(registry.mutex);
     if (!registry.key_made) {
       registry.key_made = pthread_key_create(&registry.exit_key, release_slot) == 0;
-      if (registry.key_made) pthread_atfork(lock_registry_for_fork, unlock_registry_after_fork, unlock_registry_after_fork);
+      if (registry.key_made) {
+        pthread_atfork(lock_registry_for_fork, unlock_registry_after_fork, unlock_registry_after_fork);
+      }
     }
     if (registry.key_made) slot = take_free_slot();
   }

@@ -171,7 +171,7 @@ TEST_CASE("stage5: small pages: the page map finds each page and no other addres
   CHECK(PageMap::find(second) == nullptr);
 }
 
-TEST_CASE("stage5: small pages: a freed slot, an interior pointer and the header are reported once and change nothing") {
+TEST_CASE("stage5: small pages: a freed slot, an interior pointer, the header: reported once, nothing changed") {
   PagedHeap paged;
   auto& heap = paged.heap;
   RecordingHandler misuse;

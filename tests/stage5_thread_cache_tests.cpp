@@ -59,7 +59,8 @@ class CountingLock {
 /// that counts, on a 2 MiB region of its own.
 struct CachedHeap {
   /// On \p bytes of memory.
-  explicit CachedHeap(std::size_t bytes = std::size_t{2} * 1024 * 1024) : region(bytes, 4096), heap(region.bytes(), Upstream{}) {}
+  explicit CachedHeap(std::size_t bytes = std::size_t{2} * 1024 * 1024)
+      : region(bytes, 4096), heap(region.bytes(), Upstream{}) {}
   AlignedRegion region;                                  ///< The memory (declared first: it outlives the heap).
   ThreadCaches<SmallPagesAllocator, CountingLock> heap;  ///< The heap under test.
 };
