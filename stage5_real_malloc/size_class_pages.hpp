@@ -634,7 +634,7 @@ CheckResult SmallPages<Inner>::check_page(const SmallPage& page, std::size_t c, 
     if (i == SmallPage::kNoSlot || i >= page.bump || page.record(i) != 0) {
       return CheckResult::fail("a page's free list links its touched slots whose record is 0", 0);
     }
-    std::memcpy(&s, s, sizeof s);
+    s = SmallPage::next_free(s);
   }
   std::size_t live = 0;
   for (std::uint32_t i = 0; i < page.bump; ++i) {

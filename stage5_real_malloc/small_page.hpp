@@ -210,13 +210,21 @@ struct SmallPage {
   }
   // [live_slot]
 
+  /// The free slot linked after the free slot \p slot: the pointer in its
+  /// first word (read with memcpy: the slot holds no pointer object).
+  [[nodiscard, gnu::always_inline]] static std::byte* next_free(const void* slot) noexcept {
+    std::byte* next = nullptr;
+    std::memcpy(&next, slot, sizeof next);
+    return next;
+  }
+
   /// Pops a free slot: the free list first, else the next untouched one.
   /// Precondition: used < slots.
   [[nodiscard, gnu::always_inline]] std::uint32_t pop_slot() noexcept {
     ++used;
     if (free != nullptr) {
       std::byte* const s = free;
-      std::memcpy(&free, s, sizeof free);
+      free = next_free(s);
       return index_of(s);
     }
     const std::uint32_t i = bump;

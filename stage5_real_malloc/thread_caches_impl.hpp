@@ -63,7 +63,7 @@ template <class Pages, class Lock>
 void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t size) noexcept {
   Bin& bin = cache.bins[c];
   void* const p = bin.head;
-  std::memcpy(&bin.head, p, sizeof bin.head);
+  bin.head = SmallPage::next_free(p);
   detail::add_own(bin.count, -1);
   SmallPage& page = *PageMap::find(p);
   page.set_record(page.index_of(p), SmallPage::live_record(size));
@@ -195,7 +195,7 @@ void ThreadCaches<Pages, Lock>::flush(Cache& cache, std::size_t c, std::size_t k
   *cut = nullptr;
   while (rest != nullptr) {
     void* const block = rest;
-    std::memcpy(&rest, block, sizeof rest);
+    rest = SmallPage::next_free(block);
     pages_.take_back(block);
   }
   bin.count.store(static_cast<std::uint32_t>(keep), std::memory_order_relaxed);
@@ -340,7 +340,7 @@ CheckResult ThreadCaches<Pages, Lock>::check_cache(const Cache& cache) const noe
       if (i == SmallPage::kNoSlot || page->size_class != c || page->record(i) != 0) {
         return CheckResult::fail("each cached block is a free slot (record 0) of a page of its class", 0);
       }
-      std::memcpy(&p, p, sizeof p);
+      p = SmallPage::next_free(p);
     }
     if (p != nullptr) return CheckResult::fail("each cache list holds as many blocks as counted", 0);
   }
