@@ -108,6 +108,11 @@ class HeapLock {
   }
   // [fork]
 
+  /// Writes the one line for a thread that enters the heap while inside
+  /// it, and aborts (also for a heap's lock-free path that finds itself
+  /// entered twice: ThreadCaches).
+  [[noreturn]] static void abort_reentered() noexcept;
+
  private:
   /// The word of a free lock: no thread's pthread_self() is 0.
   static constexpr std::uintptr_t kFree = 0;
@@ -118,10 +123,6 @@ class HeapLock {
   [[nodiscard]] static std::uintptr_t this_thread() noexcept {
     return static_cast<std::uintptr_t>(::pthread_self());
   }
-
-  /// Writes the one line for a thread that enters the heap while inside
-  /// it, and aborts.
-  [[noreturn]] static void abort_reentered() noexcept;
 
   std::atomic<std::uintptr_t> word_{kFree};  ///< kFree, or the holder's this_thread().
   /// Forks under way whose prepare step found the lock held by its own

@@ -3,6 +3,6 @@
 namespace heaplab {
 
 // Compiled once here, so that every program over it shares one copy.
-template class SmallPages<SegregatedFitAllocator>;
+template class SmallPages<TwoLevelFitAllocator>;
 
 }  // namespace heaplab

@@ -683,12 +683,12 @@ void SmallPages<Inner>::for_each_block(Visitor&& visit) const {
   });
 }
 
-/// Segregated fits with small pages in front: every request of at most
-/// 8 KiB in a page of its size class, the rest in segregated fits'
-/// regions and mappings.
-using SmallPagesAllocator = SmallPages<SegregatedFitAllocator>;
+/// Two-level fits with small pages in front: every request of at most
+/// 8 KiB in a page of its size class, the rest in two-level fits' regions
+/// (an O(1) good fit whatever their number of free blocks) and mappings.
+using SmallPagesAllocator = SmallPages<TwoLevelFitAllocator>;
 
-extern template class SmallPages<SegregatedFitAllocator>;
+extern template class SmallPages<TwoLevelFitAllocator>;
 static_assert(Reallocating<SmallPagesAllocator>);
 
 }  // namespace heaplab

@@ -98,6 +98,12 @@ class ThreadCaches final : private CacheOwner {
   /// Gives the block at \p p back: a small block to this thread's cache,
   /// anything else to the pages under the lock (nullptr: nothing happens).
   [[gnu::always_inline]] inline void deallocate(void* p) noexcept;
+  /// deallocate()'s lock-free path alone: true when \p p was a live slot
+  /// of ours, now in this thread's cache, whose list had room; false, with
+  /// nothing done, for any other pointer (deallocate() then does what it
+  /// must). That path makes no system call, so a free() that it serves
+  /// leaves errno alone without saving it.
+  [[nodiscard, gnu::always_inline]] inline bool deallocate_cached(void* p) noexcept;
   /// Resizes the block at \p p as the pages do, under the lock.
   [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
   /// Returns \p count * \p size zeroed bytes, or nullptr when the product
@@ -163,7 +169,36 @@ class ThreadCaches final : private CacheOwner {
     std::array<Bin, SmallClasses::kCount> bins{};  ///< A list per class.
     Counts now;                                     ///< Its counts.
     typename Pages::InFront synced{};              ///< Its counts as last added to the heap's (under the lock).
+    std::atomic<bool> busy{false};                  ///< True while its thread is inside a use (InCache).
   };
+  // [in_cache]
+  /// One use of the calling thread's cache, which marks it busy from
+  /// construction to destruction. A signal handler that calls malloc while
+  /// its thread is inside a use would find a list halfway through a change;
+  /// it finds the mark instead, and gets the lock's one line and abort(),
+  /// as a handler that interrupts a call under the lock does. The signal
+  /// fences keep the compiler from moving the lists' changes outside the
+  /// mark; no other thread ever reads it.
+  class InCache {
+   public:
+    /// Marks \p cache busy; aborts when it is already.
+    [[gnu::always_inline]] explicit InCache(Cache& cache) noexcept : cache_(cache) {
+      if (cache_.busy.load(std::memory_order_relaxed)) [[unlikely]] HeapLock::abort_reentered();
+      cache_.busy.store(true, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
+    InCache(const InCache&) = delete;
+    InCache& operator=(const InCache&) = delete;
+    /// Clears the mark.
+    [[gnu::always_inline]] ~InCache() {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      cache_.busy.store(false, std::memory_order_relaxed);
+    }
+
+   private:
+    Cache& cache_;  ///< The cache in use.
+  };
+  // [in_cache]
   /// One call under the lock: a held misuse report is delivered after the
   /// lock is released.
   class Call : HeapCalls<Lock>::Call {
@@ -213,8 +248,8 @@ class ThreadCaches final : private CacheOwner {
 
 namespace heaplab {
 
-/// Small pages in front of segregated fits, with a cache per thread in
-/// front of the pages: thread-safe by itself.
+/// Chapter 5's malloc: small pages in front of two-level fits, with a
+/// cache per thread in front of the pages; thread-safe by itself.
 using ThreadCachesAllocator = ThreadCaches<SmallPagesAllocator>;
 
 extern template class ThreadCaches<SmallPagesAllocator>;

@@ -37,7 +37,10 @@ void* ThreadCaches<Pages, Lock>::allocate(std::size_t size, std::size_t align) n
   if (Pages::is_small(size, align)) [[likely]] {
     Cache* const cache = own_cache();
     const std::size_t c = SmallClasses::class_of(size);
-    if (cache != nullptr && cache->bins[c].head != nullptr) [[likely]] return pop(*cache, c, size);
+    if (cache != nullptr) [[likely]] {
+      const InCache use(*cache);
+      if (cache->bins[c].head != nullptr) [[likely]] return pop(*cache, c, size);
+    }
   }
   return allocate_slow(size, align);
 }
@@ -50,6 +53,7 @@ void* ThreadCaches<Pages, Lock>::allocate_slow(std::size_t size, std::size_t ali
   if (Pages::is_small(size, align)) {
     if (Cache* const cache = this_thread_cache()) {
       const std::size_t c = SmallClasses::class_of(size);
+      const InCache use(*cache);
       if (cache->bins[c].head != nullptr || refill(*cache, c)) return pop(*cache, c, size);
     }
   }
@@ -81,13 +85,25 @@ void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t si
 // [deallocate]
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::deallocate(void* p) noexcept {
+  if (!deallocate_cached(p)) [[unlikely]] deallocate_slow(p);
+}
+
+template <class Pages, class Lock>
+bool ThreadCaches<Pages, Lock>::deallocate_cached(void* p) noexcept {
   SmallPage* const page = pages_.page_of(p);  // null for null
   Cache* const cache = own_cache();
-  if (page != nullptr && cache != nullptr) [[likely]] {
-    free_to_cache(*cache, *page, p);
-  } else {
-    deallocate_slow(p);
-  }
+  if (page == nullptr || cache == nullptr) [[unlikely]] return false;
+  // Whatever is not the common case is deallocate_slow()'s to say or do (a
+  // misuse report, a flush under the lock, the abort of a second entry), so
+  // that this path calls nothing and saves no register.
+  const std::uint32_t i = page->slot_starting_at(p);
+  if (i == SmallPage::kNoSlot || page->record(i) == 0) [[unlikely]] return false;
+  const Bin& bin = cache->bins[page->size_class];
+  if (bin.count.load(std::memory_order_relaxed) >= capacity(page->size_class)) [[unlikely]] return false;
+  if (cache->busy.load(std::memory_order_relaxed)) [[unlikely]] return false;
+  const InCache use(*cache);
+  [[maybe_unused]] const bool room = push(*cache, *page, i, p);  // it had room before the push
+  return true;
 }
 
 /// deallocate() of a slot by a thread with no cache yet, and of every
@@ -96,7 +112,10 @@ template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::deallocate_slow(void* p) noexcept {
   if (p == nullptr) return;
   if (SmallPage* const page = pages_.page_of(p)) {
-    if (Cache* const cache = this_thread_cache()) return free_to_cache(*cache, *page, p);
+    if (Cache* const cache = this_thread_cache()) {
+      const InCache use(*cache);
+      return free_to_cache(*cache, *page, p);
+    }
   }
   const Call call(*this);
   pages_.deallocate(p);
@@ -268,8 +287,13 @@ template <class Pages, class Lock>
 void* ThreadCaches<Pages, Lock>::reallocate(void* p, std::size_t size, std::size_t align) noexcept {
   if (p == nullptr) return allocate(size, align);
   Cache* const cache = this_thread_cache();
+  if (cache == nullptr) {
+    const Call call(*this);
+    return pages_.reallocate(p, size, align);
+  }
+  const InCache use(*cache);  // sync() reads what the fast paths change
   const Call call(*this);
-  if (cache != nullptr) sync(*cache);
+  sync(*cache);
   return pages_.reallocate(p, size, align);
 }
 

@@ -359,5 +359,5 @@ TYPE_TO_STRING_AS("stage5: QuickFitAllocator over a span", heaplab::testing::Qui
 TYPE_TO_STRING_AS("stage5: TwoLevelFitAllocator over a span", heaplab::testing::TwoLevelOverSpan);
 TYPE_TO_STRING_AS("stage5: SegregatedFitAllocator with growth and mapped blocks",
                   heaplab::testing::SegregatedWithUpstream);
-TYPE_TO_STRING_AS("stage5: SmallPages over segregated fits", heaplab::testing::SmallPagesOverSpan);
+TYPE_TO_STRING_AS("stage5: SmallPages over two-level fits", heaplab::testing::SmallPagesOverSpan);
 TYPE_TO_STRING_AS("stage5: thread caches", heaplab::testing::ThreadCachesOverSpan);

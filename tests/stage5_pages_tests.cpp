@@ -26,7 +26,7 @@ using namespace heaplab;
 using heaplab::testing::AlignedRegion;
 using heaplab::testing::RecordingHandler;
 
-/// Small pages in front of segregated fits, on a 2 MiB region of its own.
+/// Small pages in front of two-level fits, on a 2 MiB region of its own.
 struct PagedHeap {
   explicit PagedHeap(std::size_t bytes = std::size_t{2} * 1024 * 1024)
       : region(bytes, 4096), heap(region.bytes(), Upstream{}) {}

@@ -55,7 +55,7 @@ class CountingLock {
   std::atomic<std::size_t> taken_{0};
 };
 
-/// Caches per thread over small pages over segregated fits, with a lock
+/// Caches per thread over small pages over two-level fits, with a lock
 /// that counts, on a 2 MiB region of its own.
 struct CachedHeap {
   /// On \p bytes of memory.

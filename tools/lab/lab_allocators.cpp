@@ -61,7 +61,7 @@ constexpr LabAllocator kAllocators[] = {
     lab_entry<TwoLevelFitAllocator>("two-level-fit", "stage 5", "TwoLevelFitAllocator",
                                     "two-level size classes with two bitmaps: O(1) good fit (TLSF)"),
     lab_entry<SmallPagesAllocator>("size-class-pages", "stage 5", "SmallPagesAllocator",
-                                   "blocks <= 8 KiB in 64 KiB pages of one size class, no header; the rest segregated fits"),
+                                   "blocks <= 8 KiB in 64 KiB pages of one size class, no header; the rest two-level fits"),
     lab_entry<ThreadCachesAllocator>("thread-caches", "stage 5", "ThreadCachesAllocator",
                                      "size-class pages with a lock-free cache per thread in front (tcmalloc's idea)"),
     // The references bring their own memory; HeapLimited holds them to the

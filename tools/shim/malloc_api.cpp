@@ -17,15 +17,16 @@
 //     A                        the course's allocator, on the reservation
 //                              (heap_reservation.hpp)
 //
-// Compiled with -fno-builtin (see CMakeLists.txt): otherwise GCC recognises
-// "allocate, then memset to zero" in calloc and turns it into a call to
-// calloc, which is this very function.
+// Compiled with -fno-builtin-malloc and -fno-builtin-calloc (see
+// CMakeLists.txt): otherwise GCC recognises "allocate, then memset to zero"
+// in calloc and turns it into a call to calloc, which is this very function.
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -90,13 +91,25 @@ struct Shim {
 };
 
 // [first_call]
+/// The shim once it is built; null before.
+std::atomic<Shim*> built{nullptr};
+
 /// The shim, built by the first call from any thread (a function-local
 /// static: the compiler makes concurrent first calls wait for one to
 /// finish). Building it allocates nothing, so it cannot recurse into malloc.
-Shim& shim() noexcept {
+[[gnu::noinline]] Shim& build_shim() noexcept {
   static heaplab::shim::Immortal<Shim> instance(
       heaplab::shim::reserve_heap(heaplab::shim::heap_size_from_environment()), heaplab::shim::heap_size_capped());
+  built.store(&instance.get(), std::memory_order_release);
   return instance.get();
+}
+
+/// The shim: once built, one load (an acquire load is a plain load on
+/// x86-64), where the function-local static alone costs a call and a check
+/// of its guard on every malloc and free.
+[[gnu::always_inline]] inline Shim& shim() noexcept {
+  if (Shim* const s = built.load(std::memory_order_acquire)) [[likely]] return *s;
+  return build_shim();
 }
 // [first_call]
 
@@ -128,6 +141,15 @@ class KeepErrno {
  private:
   int saved_ = errno;  ///< errno at construction.
 };
+
+/// free() of a block the allocator's lock-free path does not take (every
+/// block, for most allocators): errno kept, as munmap() or a wait for the
+/// lock may change it. Out of line, so that the common path before it
+/// saves no register.
+[[gnu::noinline]] void free_slowly(Heap& heap, void* ptr) noexcept {
+  const KeepErrno keep;
+  heap.deallocate(ptr);
+}
 
 // [glibc_alignment]
 /// An alignment as glibc 2.36's memalign reads it (_mid_memalign in
@@ -209,8 +231,9 @@ void* heaplab_malloc(size_t size) noexcept { return or_enomem(shim().heap.alloca
 
 void heaplab_free(void* ptr) noexcept {
   if (ptr == nullptr) return;
-  const KeepErrno keep;
-  shim().heap.deallocate(ptr);
+  Heap& heap = shim().heap;
+  if (heap.deallocate_cached(ptr)) return;  // no system call on that path: errno is as it was
+  free_slowly(heap, ptr);
 }
 
 void* heaplab_calloc(size_t count, size_t size) noexcept {

@@ -215,6 +215,19 @@ class MallocHeap {
     blocks_.deallocate(p);
   }
 
+  /// free()'s first try: true when the allocator gave the block at \p p
+  /// back on a path that makes no system call (chapter 5's thread caches:
+  /// ThreadCaches::deallocate_cached()), so that errno needs no saving;
+  /// false, with nothing done, when deallocate() must be called, and
+  /// always for an allocator without such a path.
+  [[nodiscard, gnu::always_inline]] bool deallocate_cached(void* p) noexcept {
+    if constexpr (requires { blocks_.deallocate_cached(p); }) {
+      return blocks_.deallocate_cached(p);
+    } else {
+      return false;
+    }
+  }
+
   /// Bytes the caller may use at \p p (malloc_usable_size): at least what
   /// was asked for, never 0 for a live block. 0 for null, and for misuse
   /// (reported).
