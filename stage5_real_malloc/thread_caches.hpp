@@ -104,7 +104,9 @@ class ThreadCaches final : private CacheOwner {
   /// must). That path makes no system call, so a free() that it serves
   /// leaves errno alone without saving it.
   [[nodiscard, gnu::always_inline]] inline bool deallocate_cached(void* p) noexcept;
-  /// Resizes the block at \p p as the pages do, under the lock.
+  /// Resizes the block at \p p: a small block to a small size without the
+  /// lock (in place within its class, else moved through this thread's
+  /// cache), anything else as the pages do, under the lock.
   [[nodiscard]] void* reallocate(void* p, std::size_t size, std::size_t align = kDefaultAlignment) noexcept;
   /// Returns \p count * \p size zeroed bytes, or nullptr when the product
   /// overflows (counted as rejected) or cannot be served, like calloc.
@@ -225,6 +227,9 @@ class ThreadCaches final : private CacheOwner {
   [[nodiscard, gnu::always_inline]] inline void* pop(Cache& cache, std::size_t c, std::size_t size) noexcept;
   [[nodiscard, gnu::always_inline]] inline bool push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept;
   [[gnu::always_inline]] inline void free_to_cache(Cache& cache, SmallPage& page, void* p) noexcept;
+  [[gnu::always_inline]] static inline void note_request(Counts& now, std::ptrdiff_t delta) noexcept;
+  [[nodiscard]] void* reallocate_small(Cache& cache, SmallPage& page, void* p, std::size_t size,
+                                       std::size_t align) noexcept;
   [[nodiscard, gnu::noinline]] void* allocate_slow(std::size_t size, std::size_t align) noexcept;
   [[gnu::noinline]] void deallocate_slow(void* p) noexcept;
   [[gnu::noinline]] void flush_half(Cache& cache, std::size_t c) noexcept;

@@ -73,12 +73,19 @@ void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t si
   page.set_record(page.index_of(p), SmallPage::live_record(size));
   Counts& now = cache.now;
   detail::add_own(now.live, 1);
-  detail::add_own(now.requested, size);
   detail::add_own(now.allocations, 1);
+  note_request(now, static_cast<std::ptrdiff_t>(size));
+  return p;
+}
+
+/// Adds \p delta to the requested bytes of \p now, its thread's own
+/// counts, and notes a new peak.
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::note_request(Counts& now, std::ptrdiff_t delta) noexcept {
+  detail::add_own(now.requested, delta);
   if (now.requested.load(std::memory_order_relaxed) > now.peak.load(std::memory_order_relaxed)) {
     now.peak.store(now.requested.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
-  return p;
 }
 // [allocate]
 
@@ -112,20 +119,20 @@ template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::deallocate_slow(void* p) noexcept {
   if (p == nullptr) return;
   if (SmallPage* const page = pages_.page_of(p)) {
-    if (Cache* const cache = this_thread_cache()) {
-      const InCache use(*cache);
-      return free_to_cache(*cache, *page, p);
-    }
+    if (Cache* const cache = this_thread_cache()) return free_to_cache(*cache, *page, p);
   }
   const Call call(*this);
   pages_.deallocate(p);
 }
 
 /// Frees \p p, in \p page, into \p cache after SmallPages' own check.
+/// The check comes before the cache is marked in use: a misuse report
+/// ends in abort(), whose SIGABRT handler may allocate from this cache.
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::free_to_cache(Cache& cache, SmallPage& page, void* p) noexcept {
   const std::uint32_t i = page.live_slot(p, "ThreadCaches::deallocate");
   if (i == SmallPage::kNoSlot) [[unlikely]] return;  // misuse, reported
+  const InCache use(cache);
   if (!push(cache, page, i, p)) [[unlikely]] flush_half(cache, page.size_class);
 }
 
@@ -283,10 +290,14 @@ void ThreadCaches<Pages, Lock>::release_thread(std::size_t slot) noexcept {
 
 // ---------------------------------------------------------------- the rest of the contract
 
+// [reallocate]
 template <class Pages, class Lock>
 void* ThreadCaches<Pages, Lock>::reallocate(void* p, std::size_t size, std::size_t align) noexcept {
   if (p == nullptr) return allocate(size, align);
   Cache* const cache = this_thread_cache();
+  if (SmallPage* const page = pages_.page_of(p); page != nullptr && cache != nullptr && Pages::is_small(size, align)) {
+    return reallocate_small(*cache, *page, p, size, align);
+  }
   if (cache == nullptr) {
     const Call call(*this);
     return pages_.reallocate(p, size, align);
@@ -296,6 +307,30 @@ void* ThreadCaches<Pages, Lock>::reallocate(void* p, std::size_t size, std::size
   sync(*cache);
   return pages_.reallocate(p, size, align);
 }
+
+/// reallocate() of a slot to a size that is small too, with no lock: the
+/// record changed in place when the size stays in the slot's class (a
+/// shrink or growth within it), else a slot of the new class from this
+/// thread's cache, the bytes copied, the old slot freed into the cache.
+template <class Pages, class Lock>
+void* ThreadCaches<Pages, Lock>::reallocate_small(Cache& cache, SmallPage& page, void* p, std::size_t size,
+                                                  std::size_t align) noexcept {
+  const std::uint32_t i = page.live_slot(p, "ThreadCaches::reallocate");  // before the mark: see free_to_cache()
+  if (i == SmallPage::kNoSlot) [[unlikely]] return nullptr;              // misuse, reported
+  const std::size_t old = page.record(i) - 1U;
+  if (SmallClasses::class_of(size) == page.size_class) {
+    const InCache use(cache);
+    page.set_record(i, SmallPage::live_record(size));
+    note_request(cache.now, static_cast<std::ptrdiff_t>(size) - static_cast<std::ptrdiff_t>(old));
+    return p;
+  }
+  void* const moved = allocate(size, align);
+  if (moved == nullptr) return nullptr;  // p untouched
+  std::memcpy(moved, p, std::min(old, size));
+  deallocate(p);
+  return moved;
+}
+// [reallocate]
 
 template <class Pages, class Lock>
 void* ThreadCaches<Pages, Lock>::allocate_zeroed(std::size_t count, std::size_t size) noexcept {
