@@ -187,7 +187,7 @@ class SmallPages {
     std::size_t free_slots = 0;  ///< Touched slots on free lists.
     std::size_t free_bytes = 0;  ///< Their bytes.
     std::size_t in_use = 0;      ///< Slots live or lent (check() only).
-    std::size_t headers = 0;     ///< SmallPage::first of every page.
+    std::size_t headers = 0;     ///< SmallPage::header_bytes() of every page.
     std::size_t behind_header = 0;   ///< SmallPage::behind_header of every page.
     std::size_t behind_payload = 0;  ///< SmallPage::behind_payload of every page.
   };
@@ -282,7 +282,8 @@ std::uint32_t SmallPages<Inner>::take_slot(SmallPage& page) noexcept {
     --live_.free_slots;
     live_.free_bytes -= page.block_size;
   } else {
-    live_.touched += page.block_size;
+    live_.touched += page.bytes_per_bump();
+    live_.headers += sizeof(std::uint16_t);  // the slot's record
   }
   const std::uint32_t i = page.pop_slot();
   if (page.full()) {
@@ -355,7 +356,7 @@ SmallPage* SmallPages<Inner>::new_page(std::size_t c) noexcept {
   const MallocStats after = refresh_inner();
   page->behind_header = static_cast<std::uint32_t>(after.header_bytes - before.header_bytes);
   page->behind_payload = static_cast<std::uint32_t>(after.payload_bytes - before.payload_bytes);
-  live_.headers += page->first;
+  live_.headers += page->header_bytes();
   live_.behind_header += page->behind_header;
   live_.behind_payload += page->behind_payload;
   return page;
@@ -410,7 +411,7 @@ template <class Inner>
 void SmallPages<Inner>::give_back(SmallPage& page) noexcept {
   unlink(classes_[page.size_class].available, page);
   live_.touched -= page.touched_bytes();
-  live_.headers -= page.first;
+  live_.headers -= page.header_bytes();
   live_.behind_header -= page.behind_header;
   live_.behind_payload -= page.behind_payload;
   live_.free_slots -= page.bump;
@@ -648,7 +649,7 @@ CheckResult SmallPages<Inner>::check_page(const SmallPage& page, std::size_t c, 
   }
   seen.live += live;
   seen.in_use += page.used;
-  seen.headers += page.first;
+  seen.headers += page.header_bytes();
   seen.behind_header += page.behind_header;
   seen.behind_payload += page.behind_payload;
   seen.touched += page.touched_bytes();
@@ -675,9 +676,9 @@ void SmallPages<Inner>::for_each_block(Visitor&& visit) const {
                       .state = live ? BlockState::allocated : BlockState::free,
                       .links = live ? 0 : sizeof(void*)});
     }
-    const std::size_t touched = page.touched_bytes();
-    if (touched < SmallPage::kBytes) {
-      visit(BlockView{.region = region, .offset = touched, .size = SmallPage::kBytes - touched});
+    const std::size_t untouched = page.first + std::size_t{page.bump} * page.block_size;
+    if (untouched < SmallPage::kBytes) {
+      visit(BlockView{.region = region, .offset = untouched, .size = SmallPage::kBytes - untouched});
     }
     ++region;
   });

@@ -240,9 +240,20 @@ struct SmallPage {
     --used;
   }
 
-  /// Bytes of the page written so far: the header and records, and the
-  /// slots up to the bump index.
-  [[nodiscard]] std::size_t touched_bytes() const noexcept { return first + std::size_t{bump} * block_size; }
+  /// Bytes of the header written so far: the header itself and the
+  /// records up to the bump index (a record is first written when its
+  /// slot is first handed out; the rest of the array, like the untouched
+  /// slots, has never been written, so the system has not had to back it).
+  [[nodiscard]] std::size_t header_bytes() const noexcept {
+    return sizeof(SmallPage) + std::size_t{bump} * sizeof(std::uint16_t);
+  }
+  /// Bytes of the page written so far: header_bytes(), and the slots up to
+  /// the bump index.
+  [[nodiscard]] std::size_t touched_bytes() const noexcept {
+    return header_bytes() + std::size_t{bump} * block_size;
+  }
+  /// Bytes one more slot handed out for the first time adds to touched_bytes().
+  [[nodiscard]] std::size_t bytes_per_bump() const noexcept { return block_size + sizeof(std::uint16_t); }
   /// True when no slot is handed out.
   [[nodiscard]] bool empty() const noexcept { return used == 0; }
   /// True when every slot is handed out.

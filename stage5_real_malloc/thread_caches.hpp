@@ -165,6 +165,7 @@ class ThreadCaches final : private CacheOwner {
   struct Bin {
     void* head = nullptr;               ///< The first free slot; each links the next in its first word.
     std::atomic<std::uint32_t> count{0};  ///< Slots on the list (written by its thread, read by stats()).
+    std::uint32_t next_refill = 1;      ///< Slots the next refill asks for (refill()'s slow start).
   };
   /// One thread's cache.
   struct Cache {

@@ -100,15 +100,15 @@ TEST_CASE("stage5: small pages: only the touched part of a page counts as used")
   REQUIRE(first != nullptr);
   const MallocStats one = heap.stats();
   // The heap behind spent the page's block (and its own tags and gap); of
-  // the page's 64 KiB only the header, the records and one slot count.
+  // the page's 64 KiB only the header, one slot's record and the slot count.
   const std::size_t around_page = heap.inner().stats().used - inner_before.used - SmallPage::kBytes;
-  CHECK(one.used - before.used == around_page + SmallPage::geometry(0).first + 16);
+  CHECK(one.used - before.used == around_page + sizeof(SmallPage) + sizeof(std::uint16_t) + 16);
   CHECK(one.requested - before.requested == 16);
   CHECK(one.live_allocations == before.live_allocations + 1);
   void* const second = heap.allocate(10);
   REQUIRE(second != nullptr);
   const MallocStats two = heap.stats();
-  CHECK(two.used - one.used == 16);  // one more slot touched
+  CHECK(two.used - one.used == 16 + sizeof(std::uint16_t));  // one more slot touched, and its record
   CHECK(two.requested - one.requested == 10);
   CHECK(two.high_water == two.used);
   heap.deallocate(first);
