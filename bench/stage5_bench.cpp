@@ -10,11 +10,13 @@
 // power-of-two classes from 512 bytes are searched first fit, so a search
 // can walk many blocks of a class as the heap grows), quick fit
 // (quick_fit: segregated fits with quick lists in front, for blocks below
-// 256 bytes) and glibc's malloc, in the same run.
+// 256 bytes), the chapter's malloc (thread_caches, thread_caches.hpp: every
+// size here is a small one, served from size-class pages through this
+// thread's cache) and glibc's malloc, in the same run.
 //
-// The chapter's target: two-level fits' time per step is flat in the live
-// set's size, within 1.5x from 4,096 blocks to 65,536 (the ratio table's
-// "growth" rows). A step's time still grows somewhat with any allocator:
+// The chapter's target: two-level fits' and the chapter's malloc's time per
+// step is flat in the live set's size, within 1.5x from 4,096 blocks to
+// 65,536 (the ratio table's "growth" rows). A step's time still grows somewhat with any allocator:
 // the live set's blocks leave the caches (65,536 blocks of 2 KiB on
 // average are 128 MiB), which is the memory's cost, not the search's.
 //
@@ -32,6 +34,7 @@
 #include "bench/free_list_bench.hpp"
 #include "bench/ratio_reporter.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
+#include "stage5_real_malloc/thread_caches.hpp"
 #include "tools/lab/lab_allocators.hpp"
 #include "tools/lab/replay.hpp"
 
@@ -41,6 +44,7 @@ using heaplab::GlibcMalloc;
 using heaplab::LabHeap;
 using heaplab::QuickFitAllocator;
 using heaplab::SegregatedFitAllocator;
+using heaplab::ThreadCachesAllocator;
 using heaplab::TwoLevelFitAllocator;
 using heaplab::bench::Comparison;
 using heaplab::bench::count_items;
@@ -53,10 +57,11 @@ using heaplab::bench::register_comparisons;
 constexpr const char* kTwoLevel = "two_level_fit";
 constexpr const char* kSegregated = "segregated_fit";
 constexpr const char* kQuick = "quick_fit";
+constexpr const char* kThreadCaches = "thread_caches";
 constexpr const char* kGlibc = "glibc";
 
 /// Ours, in the order of the ratio table.
-constexpr std::array<const char*, 3> kOurs = {kTwoLevel, kSegregated, kQuick};
+constexpr std::array<const char*, 4> kOurs = {kTwoLevel, kSegregated, kQuick, kThreadCaches};
 
 constexpr const char* kFamily = "live_set";
 
@@ -163,15 +168,18 @@ void register_live_set(const char* contender) {
 
 /// Registers the family for every contender, and its ratio rows: each
 /// contender's growth from the smallest live set to each larger one (the
-/// target: two-level fits within 1.5x at 65,536), then glibc over ours.
+/// target: two-level fits and the chapter's malloc within 1.5x at 65,536),
+/// then glibc over ours.
 bool register_live_sets() {
   register_live_set<TwoLevelFitAllocator>(kTwoLevel);
   register_live_set<SegregatedFitAllocator>(kSegregated);
   register_live_set<QuickFitAllocator>(kQuick);
+  register_live_set<ThreadCachesAllocator>(kThreadCaches);
   register_live_set<GlibcMalloc>(kGlibc);
-  for (const char* contender : {kTwoLevel, kSegregated, kQuick, kGlibc}) {
+  for (const char* contender : {kTwoLevel, kSegregated, kQuick, kThreadCaches, kGlibc}) {
     for (std::size_t i = 1; i < kLiveSets.size(); ++i) {
-      const bool judged = contender == kTwoLevel && i + 1 == kLiveSets.size();
+      const bool flat = contender == kTwoLevel || contender == kThreadCaches;
+      const bool judged = flat && i + 1 == kLiveSets.size();
       register_comparisons({Comparison{"growth " + std::to_string(kLiveSets[i]) + " / " +
                                            std::to_string(kLiveSets.front()) + " live: " + contender,
                                        live_set_name(contender, kLiveSets[i]),
