@@ -173,8 +173,8 @@ auto ThreadCaches<Pages, Lock>::this_thread_cache() noexcept -> Cache* {
 }
 
 /// A cache for \p slot, in a chunk of its own from the process's source:
-/// memory the user's numbers do not count. A slot keeps its cache after its
-/// thread exits, for the next thread that takes the slot.
+/// memory the user's numbers do not count. It lives as long as its thread
+/// (release_thread()).
 template <class Pages, class Lock>
 auto ThreadCaches<Pages, Lock>::make_cache(std::size_t slot) noexcept -> Cache* {
   const std::span<std::byte> chunk = default_chunk_source().acquire(kCacheBytes);
@@ -288,14 +288,23 @@ void ThreadCaches<Pages, Lock>::sync_all() const noexcept {
 // [numbers]
 
 /// At the exit of the thread of \p slot (thread_slots.cpp): its cache goes
-/// back to the pages, whole.
+/// back to the pages, whole, and then to the source. Its counts are in the
+/// heap's totals by then (flush() syncs), and the slot is not handed out
+/// again before this returns (the registry's mutex): the next thread to
+/// take it makes a cache of its own, under the lock. So a cache in
+/// caches_ always belongs to a live thread, which check() relies on.
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::release_thread(std::size_t slot) noexcept {
   Cache* const cache = caches_[slot];
   if (cache == nullptr) return;
-  const Call call(*this);
-  sync(*cache);
-  for (std::size_t c = 0; c < SmallClasses::kCount; ++c) flush(*cache, c, 0);
+  {
+    const Call call(*this);
+    sync(*cache);
+    for (std::size_t c = 0; c < SmallClasses::kCount; ++c) flush(*cache, c, 0);
+    caches_[slot] = nullptr;
+  }
+  cache->~Cache();
+  default_chunk_source().release({reinterpret_cast<std::byte*>(cache), kCacheBytes});
 }
 
 // ---------------------------------------------------------------- the rest of the contract
@@ -376,16 +385,14 @@ template <class Pages, class Lock>
 CheckResult ThreadCaches<Pages, Lock>::check() const noexcept {
   // Other threads' caches change without the lock: their lists, and the
   // records of the slots they hand out and take back, are compared only
-  // when no other thread holds a slot. (Asked before taking the lock: a
-  // thread exit takes the registry's mutex, then this lock. A thread that
-  // takes a slot meanwhile makes its cache under this lock, so it cannot
-  // change anything before the check ends, unless its slot's cache was
-  // left by an exited thread: then the check may fail spuriously.)
-  const std::size_t plus_one = detail::thread_slot_plus_one;
-  const std::size_t own_slots = plus_one == 0 || plus_one > kThreadSlots ? 0 : 1;
-  const bool alone = thread_slots_taken() == own_slots;
+  // when this heap has no cache but the caller's. That is asked under the
+  // lock: a thread with no cache yet makes one under it, so it changes
+  // nothing before the check ends, and a cache in caches_ is a live
+  // thread's (release_thread()), which may change it at any moment.
   const Cache* const own = own_cache();
   const Call call(*this);
+  const bool alone = std::all_of(caches_.begin(), caches_.end(),
+                                 [own](const Cache* cache) { return cache == nullptr || cache == own; });
   sync_all();
   if (const CheckResult pages = pages_.check_pages(alone); !pages) return pages;
   for (const Cache* cache : caches_) {
