@@ -93,6 +93,7 @@ class PageMap {
 };
 static_assert(std::size_t{1} << PageMap::kGranuleBits == PageMap::kGranuleBytes);
 
+// [find]
 inline SmallPage* PageMap::find(const void* p) noexcept {
   const std::uintptr_t address = address_of(p);
   if (address >> kAddressBits != 0) [[unlikely]] return nullptr;
@@ -101,5 +102,6 @@ inline SmallPage* PageMap::find(const void* p) noexcept {
   if (leaf == nullptr) [[unlikely]] return nullptr;
   return leaf->entries[granule & (kLeafEntries - 1)].load(std::memory_order_acquire);
 }
+// [find]
 
 }  // namespace heaplab

@@ -17,6 +17,16 @@
 /// TwoLevelRegion (two_level_lists.hpp): TLSF's two-level classes, where a
 /// search looks at one block whatever the number of free blocks.
 ///
+/// Chapter 5's malloc, ThreadCachesAllocator (thread_caches.hpp), puts two
+/// more layers in front of TwoLevelFitAllocator:
+///
+///     ThreadCachesAllocator
+///     +---------------------------+
+///     | ThreadCaches              |  a cache per thread: most small calls take no lock
+///     |  SmallPages               |  <= 8 KiB: pages of one size class, no header per block
+///     |   TwoLevelFitAllocator    |  the rest, and the pages themselves
+///     +---------------------------+
+///
 /// A request goes down the stack until a layer serves it; a pointer goes
 /// down to the layer that holds it. Each layer is a whole allocator of the
 /// contract, and says in its own file what it adds.

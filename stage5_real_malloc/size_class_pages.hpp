@@ -244,6 +244,7 @@ SmallPages<Inner>::~SmallPages() {
 // ---------------------------------------------------------------- allocate
 
 // [allocate]
+// [allocate_small]
 template <class Inner>
 void* SmallPages<Inner>::allocate(std::size_t size, std::size_t align) noexcept {
   if (is_small(size, align)) [[likely]] return allocate_small(size);
@@ -271,6 +272,7 @@ void* SmallPages<Inner>::allocate_small(std::size_t size) noexcept {
   note_peaks();
   return page->slot(i);
 }
+// [allocate_small]
 
 /// Takes a free slot of \p page, which has one: off its free list, or the
 /// next untouched one; a page left full moves to its class's full list.
@@ -366,6 +368,7 @@ SmallPage* SmallPages<Inner>::new_page(std::size_t c) noexcept {
 // ---------------------------------------------------------------- deallocate
 
 // [deallocate]
+// [free_slot]
 template <class Inner>
 void SmallPages<Inner>::deallocate(void* p) noexcept {
   if (SmallPage* const page = page_of(p)) [[likely]] {
@@ -405,6 +408,7 @@ void SmallPages<Inner>::return_slot(SmallPage& page, std::uint32_t i) noexcept {
     give_back(page);
   }
 }
+// [free_slot]
 
 /// Gives the empty \p page back to the heap behind, out of the page map.
 template <class Inner>

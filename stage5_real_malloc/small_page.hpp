@@ -158,10 +158,12 @@ struct SmallPage {
   /// Slot \p i.
   [[nodiscard]] std::byte* slot(std::uint32_t i) noexcept { return begin() + first + std::size_t{i} * block_size; }
 
+  // [index_at]
   /// The slot a pointer \p offset bytes past slot 0 falls in: no division.
   [[nodiscard, gnu::always_inline]] std::uint32_t index_at(std::size_t offset) const noexcept {
     return static_cast<std::uint32_t>((offset * reciprocal) >> kShift);
   }
+  // [index_at]
   /// The slot that starts at \p p, known to start one (a free slot a
   /// cache holds): no check.
   [[nodiscard, gnu::always_inline]] std::uint32_t index_of(const void* p) const noexcept {
