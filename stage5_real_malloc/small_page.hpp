@@ -101,6 +101,7 @@ static_assert(SmallClasses::size_of(SmallClasses::kCount - 1) == SmallClasses::k
 // [small_classes]
 
 // [small_page]
+// [page_header]
 /// The header at the start of every small page (see the file comment).
 /// The slot records follow it.
 struct SmallPage {
@@ -128,6 +129,7 @@ struct SmallPage {
   std::uint32_t behind_payload;  ///< Payload bytes it counts for it.
   std::uint16_t first;       ///< Offset of slot 0: the header and the records, rounded up to 16.
   std::uint8_t size_class;   ///< Its class (SmallClasses).
+  // [page_header]
 
   /// The geometry of one class's pages.
   struct Geometry {
