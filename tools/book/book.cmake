@@ -57,6 +57,20 @@ heaplab_book_answer_test("a page that quotes a file that is not there is one lin
     EXIT 2
     MATCHES "^render_book: .snippet nowhere.hpp tag: No such file or directory.$")
 
+# A chapter page in a folder that refers to a page of docs/ links to it
+# from docs/book/, where both pages are written side by side.
+set(linked_book ${CMAKE_CURRENT_BINARY_DIR}/book_with_a_chapter_link)
+file(MAKE_DIRECTORY ${linked_book}/docs ${linked_book}/stage1_a)
+file(WRITE ${linked_book}/README.md "# The book {#the_book}\n\nText.\n")
+file(WRITE ${linked_book}/stage1_a/README.md "# A chapter {#a_chapter}\n\nSee \\ref a_docs_page.\n")
+file(WRITE ${linked_book}/docs/other.md "# A docs page {#a_docs_page}\n\nText.\n")
+add_test(NAME "book: a chapter's reference to a docs page links to it in docs/book/"
+    COMMAND ${CMAKE_COMMAND} -DPYTHON3=${HEAPLAB_PYTHON3} -DRENDER=${PROJECT_SOURCE_DIR}/tools/book/render_book.py
+            -DSOURCE=${linked_book} -DPAGE=stage1_a.md "-DLINK=[A docs page](other.md)"
+            -P ${PROJECT_SOURCE_DIR}/tools/book/expect_book_link.cmake)
+set_tests_properties("book: a chapter's reference to a docs page links to it in docs/book/"
+    PROPERTIES LABELS docs TIMEOUT 60)
+
 # The glossary explains words the book uses, each with its section.
 add_test(NAME "docs: every glossary term is used by the book and points to its section"
     COMMAND ${CMAKE_COMMAND} -DSOURCE=${PROJECT_SOURCE_DIR} -P ${PROJECT_SOURCE_DIR}/docs/check_glossary.cmake)

@@ -186,9 +186,11 @@ class Renderer:
         return items
 
     def inline(self, page, line):
-        """One line of prose: its references and link targets resolved."""
-        line = REF.sub(lambda m: self.ref(page, m), line)
-        return LINK.sub(lambda m: "](" + self.target(page, m.group(1)) + ")", line)
+        """One line of prose: its references and link targets resolved. The
+        page's own link targets first, as they are relative to its folder;
+        a reference becomes a link already relative to docs/book/."""
+        line = LINK.sub(lambda m: "](" + self.target(page, m.group(1)) + ")", line)
+        return REF.sub(lambda m: self.ref(page, m), line)
 
     def html_block(self, page, html):
         """An `\\htmlonly` block: a chart embedded as <object> becomes its
