@@ -8,7 +8,7 @@
 ///     class 0: [] -> [] -> []  (3)   class 0: []  (1)
 ///     class 1: (empty)               class 1: [] -> []  (2)
 ///     ...                            ...
-///        |  refill: half a list, one lock      ^
+///        |  refill: up to half, one lock       ^
 ///        v  flush: half a list, one lock       |
 ///     +----------------------------------------+---------------+
 ///     |  lock  | SmallPages (pages, page map) | heap behind    |
