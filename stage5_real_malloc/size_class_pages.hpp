@@ -125,11 +125,12 @@ class SmallPages {
   [[nodiscard]] CheckResult check_pages(bool front_quiet) const noexcept;
   /// True when \p p points into a block of the heap behind (a page is one).
   [[nodiscard]] bool owns(const void* p) const noexcept { return inner_.owns(p); }
-  /// Calls \p visit with every block of the heap behind (a page as one
-  /// allocated block), then with every page as a region of its own after
-  /// them: the header and records as an allocated block of bookkeeping,
-  /// each touched slot (a free one with its link), and the untouched rest
-  /// as one free stretch.
+  /// Calls \p visit with every block of the heap behind but the pages,
+  /// then with every page as a region of its own after them: the header
+  /// and records as an allocated block of bookkeeping, each touched slot
+  /// (a free one with its link), and the untouched rest as one free
+  /// stretch. (A page is left out of the heap behind's walk where that
+  /// heap says where its regions start: see region_starts().)
   template <class Visitor>
   void for_each_block(Visitor&& visit) const;
 
@@ -168,6 +169,15 @@ class SmallPages {
   [[nodiscard]] std::size_t pages() const noexcept { return pages_; }
 
  private:
+  /// The start of each region of the heap behind, by walk number (see
+  /// region_starts()).
+  struct RegionStarts {
+    static constexpr std::size_t kMaxRegions = 64;               ///< Regions told apart.
+    std::array<const std::byte*, kMaxRegions> begin{};         ///< Their starts.
+    std::size_t count = 0;                                      ///< How many are known.
+  };
+  [[nodiscard]] RegionStarts region_starts() const noexcept;
+
   /// One class's pages: those with a free slot, and the full ones.
   struct ClassPages {
     SmallPage* available = nullptr;  ///< Pages with a free slot; allocate() takes from the first.
@@ -663,10 +673,35 @@ CheckResult SmallPages<Inner>::check_page(const SmallPage& page, std::size_t c, 
 }
 // [check]
 
+/// Where each region of the heap behind starts, in the numbering of its
+/// block walk (BlockView::region), so that a view's bytes can be found.
+/// For a heap behind that grows (GrowingHeap, under LargeBlocks), its
+/// first kMaxRegions regions (10 MiB doubling to 256 MiB: some 15 GiB);
+/// none for any other.
+template <class Inner>
+auto SmallPages<Inner>::region_starts() const noexcept -> RegionStarts {
+  RegionStarts starts;
+  if constexpr (requires { inner_.inner().for_each_region([](const auto&) {}); }) {
+    inner_.inner().for_each_region([&](const auto& region) {
+      if (starts.count < starts.begin.size()) starts.begin[starts.count++] = region.heap().blocks().begin();
+    });
+  }
+  return starts;
+}
+
 template <class Inner>
 template <class Visitor>
 void SmallPages<Inner>::for_each_block(Visitor&& visit) const {
-  inner_.for_each_block(visit);
+  // The heap behind's walk, less the blocks that are pages: their bytes
+  // are walked below, header and slot by slot, and counted once.
+  const RegionStarts starts = region_starts();
+  inner_.for_each_block([&](const BlockView& view) {
+    if (view.state == BlockState::allocated && view.region < starts.count) {
+      const std::byte* const payload = starts.begin[view.region] + view.offset + view.header;
+      if (const SmallPage* const page = page_of(payload); page != nullptr && page->begin() == payload) return;
+    }
+    visit(view);
+  });
   const MallocStats behind = inner_.stats();
   std::size_t region = behind.regions + behind.mapped_blocks;  // the regions the heap behind's walk numbered
   for_each_page([&](const SmallPage& page, std::size_t) {

@@ -302,3 +302,28 @@ TEST_CASE("stage5: small pages: the peak of requested bytes counts both blocks o
   heap.deallocate(moved);
   heap.deallocate(guard);
 }
+
+TEST_CASE("stage5: small pages: the block walk shows a page once, as its header and slots, not also as a block behind") {
+  PagedHeap paged;
+  auto& heap = paged.heap;
+  void* const small = heap.allocate(16);
+  void* const large = heap.allocate(20000);  // a block of the heap behind, walked as it is
+  REQUIRE(small != nullptr);
+  REQUIRE(large != nullptr);
+  const std::size_t behind_regions = heap.inner().stats().regions;
+  std::size_t large_blocks_behind = 0;
+  std::size_t page_headers = 0;
+  heap.for_each_block([&](const BlockView& view) {
+    if (view.state != BlockState::allocated) return;
+    if (view.region < behind_regions) {
+      CHECK(view.size < SmallPage::kBytes);  // no page's 64 KiB block among the heap behind's
+      if (view.size >= 20000) ++large_blocks_behind;
+    } else if (view.offset == 0) {
+      ++page_headers;
+    }
+  });
+  CHECK(large_blocks_behind == 1);  // the large block is still walked
+  CHECK(page_headers == heap.pages());
+  heap.deallocate(small);
+  heap.deallocate(large);
+}
