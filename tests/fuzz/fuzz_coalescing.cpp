@@ -1,12 +1,12 @@
 /// \file
 /// libFuzzer target for the coalescing allocators of chapters 4 and 5: the
-/// ten over a region of their own, chapter 5's segregated fits, quick fit
-/// and two-level fits growing from a chunk source, with large blocks in
-/// mappings of their own (quick fit so is the drop-in malloc's
-/// configuration), and small pages in front of segregated fits over a
-/// region. (Not with this file's upstream: its mapping threshold, 8 KiB,
-/// maps every 64 KiB page, and the empty page a class keeps is a mapping
-/// the harness finds left over.)
+/// seven of chapter 4 and chapter 5's segregated fits, quick fit and
+/// two-level fits over a region of their own, the same three of chapter 5
+/// growing from a chunk source, with large blocks in mappings of their own
+/// (quick fit so was the drop-in malloc's configuration), and small pages
+/// in front of two-level fits over a region. (Not with this file's
+/// upstream: its mapping threshold, 8 KiB, maps every 64 KiB page, and the
+/// empty page a class keeps is a mapping the harness finds left over.)
 ///
 /// Coalescing, footer elision, deferred merging, the quick lists and the
 /// upstream are where boundary tags can go wrong; the harness frees runs of
@@ -62,7 +62,7 @@ void fuzz_with_upstream(std::string_view name, const HeapShape& shape, FuzzInput
 }
 
 /// The family, in the order the first input byte picks them.
-constexpr std::array<Configuration, 12> kConfigurations{{
+constexpr std::array<Configuration, 14> kConfigurations{{
     {"CoalescingFirstFit", &fuzz_over_region<heaplab::CoalescingFirstFit>},
     {"CoalescingNextFit", &fuzz_over_region<heaplab::CoalescingNextFit>},
     {"CoalescingBestFit", &fuzz_over_region<heaplab::CoalescingBestFit>},
