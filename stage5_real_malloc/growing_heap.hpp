@@ -269,6 +269,7 @@ class GrowingHeap {
   std::size_t exhausted_ = 0;    ///< Lifetime: requests no region could serve.
   std::size_t overflows_ = 0;    ///< Lifetime: allocate_zeroed() products that overflowed (rejected).
   std::size_t returned_ = 0;     ///< Lifetime: MallocStats::returned_bytes.
+  MallocStats given_back_;       ///< Lifetime: the lifetime numbers of regions given back.
   std::span<std::byte> last_discarded_;  ///< The pages discarded last: not asked again (a hot block).
 };
 
@@ -585,6 +586,7 @@ void GrowingHeap<Inner>::give_back(Region& region) noexcept {
   (before == nullptr ? grown_ : before->next) = region.next;
   if (newest_ == &region) newest_ = before;
   const std::span<std::byte> chunk = region.chunk;  // the record lies in it
+  given_back_ += lifetime_part(region.heap.stats());  // what it counted stays counted
   region.~Region();
   returned_ += chunk.size();
   last_discarded_ = {};  // it may have been in this chunk
@@ -629,6 +631,7 @@ template <class Inner>
 MallocStats GrowingHeap<Inner>::stats() const noexcept {
   MallocStats s;
   for_each_region([&](const Inner& region) { s += region.stats(); });
+  s += given_back_;
   s.exhausted = exhausted_;
   s.rejected += overflows_;
   s.returned_bytes += returned_;

@@ -92,8 +92,10 @@ class LargeBlocks {
   /// The heap's numbers, with the mappings added (see MallocStats). Two are
   /// followed as the mappings change: `high_water` is exact while the
   /// heap's own `used` never falls; `peak_requested` is the largest sum seen
-  /// whenever a mapping came, went or was resized, or now, and so may miss a
-  /// peak of the heap reached while mappings were held.
+  /// whenever a mapping came, went or was resized, or stats() was read, and
+  /// so may miss a peak of the heap reached while mappings were held (the
+  /// heap's requested bytes are not summed at every free: that would cost a
+  /// walk of its regions), but never falls.
   [[nodiscard]] MallocStats stats() const noexcept;
   /// Verifies the heap, then the mappings: linked both ways, each an
   /// allocated block inside its mapping, as many as counted.
@@ -170,7 +172,9 @@ class LargeBlocks {
   std::size_t exhausted_ = 0;      ///< Lifetime: large requests the source refused.
   std::size_t rejected_ = 0;       ///< Lifetime: bad sizes for mapped blocks, and calloc overflows.
   std::size_t high_water_ = 0;     ///< Lifetime: the largest heap-and-mappings used() seen at a change.
-  std::size_t peak_requested_ = 0; ///< Lifetime: the largest requested bytes seen at a change.
+  /// Lifetime: the largest requested bytes seen at a change or by stats();
+  /// mutable because reading the numbers is one of the moments it is folded.
+  mutable std::size_t peak_requested_ = 0;
   std::size_t unmapped_bytes_ = 0; ///< Lifetime: bytes of mappings given back (MallocStats::returned_bytes).
 };
 
@@ -384,7 +388,8 @@ MallocStats LargeBlocks<Inner>::stats() const noexcept {
   // The heap's used never falls, so between two changes of the mappings
   // the largest total is the one at the end: now, or noted at the change.
   s.high_water = std::max(high_water_, s.high_water + live_.bytes);
-  s.peak_requested = std::max({peak_requested_, s.peak_requested, s.requested});
+  peak_requested_ = std::max({peak_requested_, s.peak_requested, s.requested});
+  s.peak_requested = peak_requested_;
   s.allocations += allocations_;
   s.exhausted += exhausted_;
   s.rejected += rejected_;

@@ -18,8 +18,9 @@ namespace heaplab {
 /// Chapter 4's numbers and chapter 5's.
 ///
 /// HeapStats::used counts every region's blocks (prologues included) and
-/// every mapping, and HeapStats::high_water is the largest it has been;
-/// it can now fall, as mappings are given back.
+/// every mapping; it falls as regions and mappings are given back, while
+/// the lifetime numbers (HeapStats::high_water among them) keep what the
+/// regions given back had counted (lifetime_part()).
 struct MallocStats : CoalescingStats {
   std::size_t regions = 0;        ///< Live: regions of blocks (the first one and the grown ones).
   std::size_t mapped_blocks = 0;  ///< Live: large blocks in mappings of their own.
@@ -76,6 +77,25 @@ inline MallocStats& operator+=(MallocStats& total, const MallocStats& more) noex
   total.quick_blocks += more.quick_blocks;
   total.returned_bytes += more.returned_bytes;
   return total;
+}
+
+/// The lifetime numbers of \p region alone (its peaks, the requests it
+/// served or refused, its searches and merges, the bytes it gave back),
+/// every live number zero: what a heap keeps of a region it gives back to
+/// the system, so that its lifetime counts never fall (GrowingHeap).
+[[nodiscard]] inline MallocStats lifetime_part(const MallocStats& region) noexcept {
+  MallocStats kept;
+  kept.high_water = region.high_water;
+  kept.peak_requested = region.peak_requested;
+  kept.allocations = region.allocations;
+  kept.exhausted = region.exhausted;
+  kept.rejected = region.rejected;
+  kept.searches = region.searches;
+  kept.blocks_visited = region.blocks_visited;
+  kept.merges = region.merges;
+  kept.merge_passes = region.merge_passes;
+  kept.returned_bytes = region.returned_bytes;
+  return kept;
 }
 
 }  // namespace heaplab

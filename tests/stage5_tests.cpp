@@ -335,6 +335,26 @@ TEST_CASE_TEMPLATE("a large request gets a mapping of its own and freeing it giv
   CHECK(source.bad_releases() == 0);
 }
 
+TEST_CASE_TEMPLATE("the peak of requested bytes never falls when a heap block is freed while a block is mapped", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  PageSource source(kMaxRequest, kPage);
+  RegionHeap<A> t(4 * kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+  auto& heap = t.heap;
+  void* const mapped = heap.allocate(100 * kKiB);
+  void* const small = heap.allocate(10 * kKiB);
+  REQUIRE(mapped != nullptr);
+  REQUIRE(small != nullptr);
+  REQUIRE(heap.stats().mapped_blocks == 1);
+  const std::size_t both = 100 * kKiB + 10 * kKiB;
+  CHECK(heap.stats().peak_requested == both);
+  // The heap's requested bytes fall while the mapping stays: the peak seen stays.
+  heap.deallocate(small);
+  CHECK(heap.stats().requested == 100 * kKiB);
+  CHECK(heap.stats().peak_requested == both);
+  heap.deallocate(mapped);
+  CHECK(heap.stats().peak_requested == both);
+}
+
 TEST_CASE_TEMPLATE("realloc of a mapped block: in place within its pages and moved beyond them", A,
                    HEAPLAB_STAGE5_CONFIGS) {
   PageSource source(kMaxRequest, kPage);
@@ -630,8 +650,14 @@ TEST_CASE_TEMPLATE("a grown region whose blocks are all freed goes back to the s
     CHECK(heap.check());
     CHECK(source.releases() == index);
     CHECK(source.bad_releases() == 0);
-    CHECK(heap.stats().regions == before.regions - 1);
-    CHECK(heap.stats().returned_bytes >= before.returned_bytes + chunk_bytes);
+    const auto after = heap.stats();
+    CHECK(after.regions == before.regions - 1);
+    CHECK(after.returned_bytes >= before.returned_bytes + chunk_bytes);
+    // The region's lifetime counts stay counted when its numbers go with it.
+    CHECK(after.allocations == before.allocations);
+    CHECK(after.searches == before.searches);
+    CHECK(after.high_water >= before.high_water);
+    CHECK(after.peak_requested >= before.peak_requested);
     check_counts_against_walk(heap);
   }
   CHECK(source.live_chunks() == 1);  // the one kept

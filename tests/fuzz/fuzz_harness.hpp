@@ -47,6 +47,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -482,9 +483,14 @@ class Harness {
       model_.remove(index);
       remember_stale(block.start);
       const Stats after = heap_.stats();
-      if (after.allocations != before.allocations || after.exhausted != before.exhausted ||
-          after.rejected != before.rejected) {
-        fail(Message() << "deallocate() changed a count of requests");
+      for (const auto& [name, count_before, count_after] :
+           {std::tuple{"allocations", before.allocations, after.allocations},
+            std::tuple{"exhausted", before.exhausted, after.exhausted},
+            std::tuple{"rejected", before.rejected, after.rejected}}) {
+        if (count_after != count_before) {
+          fail(Message() << "deallocate() changed the count of requests " << name << " from " << count_before
+                         << " to " << count_after);
+        }
       }
     } else {
       expect_unchanged(before, "a bump heap's deallocate()");
@@ -841,6 +847,11 @@ class Harness {
                      << model_.requested());
     }
     if (s.used > s.capacity) fail(Message() << "used " << s.used << " > capacity " << s.capacity);
+    if (const auto fallen = first_fallen_lifetime_field(StatsFields(last_stats_), StatsFields(s))) {
+      fail(Message() << "the lifetime count " << fallen->first.name << " fell from " << fallen->first.value
+                     << " to " << fallen->second.value);
+    }
+    last_stats_ = s;
     if (misuse_.reports().size() != reports_seen_) {
       const MisuseReport& report = misuse_.reports()[reports_seen_];
       fail(Message() << "unexpected misuse report: " << heaplab::to_string(report.kind) << " ("
@@ -890,6 +901,7 @@ class Harness {
   std::size_t operation_ = 0;                ///< Operations done so far.
   OpKind kind_ = OpKind::allocate;           ///< The operation under way.
   std::size_t reports_seen_ = 0;             ///< Misuse reports expected so far.
+  Stats last_stats_{};                       ///< stats() at the last check_heap(): lifetime counts only grow.
   /// Prints every call to the allocator when the environment variable
   /// HEAPLAB_FUZZ_TRACE is set: for replaying a crash file, not for fuzzing.
   bool tracing_ = std::getenv("HEAPLAB_FUZZ_TRACE") != nullptr;

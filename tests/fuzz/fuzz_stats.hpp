@@ -5,14 +5,18 @@
 ///
 /// Misuse and rejected requests must leave no trace at all: the harness
 /// takes the stats before and after, and first_difference() names the
-/// first field that moved. Each chapter's stats type adds its fields to
+/// first field that moved; first_fallen_lifetime_field() names a lifetime
+/// count that went down, which no operation may do. Each chapter's stats type adds its fields to
 /// its parent's, as the types themselves do.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "stage1_static_bump/contract.hpp"
 #include "stage2_free_list/free_list_allocator.hpp"
@@ -87,6 +91,30 @@ class StatsFields {
     if (old_fields[i].name != except && old_fields[i].value != new_fields[i].value) return old_fields[i].name;
   }
   return {};
+}
+
+/// True for the fields the contract calls lifetime: they only ever grow,
+/// through frees, resets and rewinds, and through a grown region given
+/// back to the system.
+[[nodiscard]] inline bool is_lifetime_field(std::string_view name) noexcept {
+  static constexpr std::array<std::string_view, 9> kLifetime = {
+      "high_water", "peak_requested", "allocations", "exhausted", "rejected",
+      "searches",   "blocks_visited", "merges",      "merge_passes"};
+  return std::find(kLifetime.begin(), kLifetime.end(), name) != kLifetime.end();
+}
+
+/// The first lifetime field that is smaller in \p after than in \p before,
+/// with both values; nullopt when none fell.
+[[nodiscard]] inline std::optional<std::pair<NamedCount, NamedCount>> first_fallen_lifetime_field(
+    const StatsFields& before, const StatsFields& after) noexcept {
+  const std::span<const NamedCount> old_fields = before.fields();
+  const std::span<const NamedCount> new_fields = after.fields();
+  for (std::size_t i = 0; i < old_fields.size(); ++i) {
+    if (is_lifetime_field(old_fields[i].name) && new_fields[i].value < old_fields[i].value) {
+      return std::pair{old_fields[i], new_fields[i]};
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace heaplab::fuzzing
