@@ -12,19 +12,25 @@
 // (quick_fit: segregated fits with quick lists in front, for blocks below
 // 256 bytes), the chapter's malloc (thread_caches, thread_caches.hpp: every
 // size here is a small one, served from size-class pages through this
-// thread's cache) and glibc's malloc, in the same run.
+// thread's cache), glibc's malloc, and memory_floor (no allocator: the
+// memory's share of a step, below), in the same run.
 //
 // The chapter's target: two-level fits' and the chapter's malloc's time per
 // step is flat in the live set's size, within 1.5x from 4,096 blocks to
-// 65,536 (the ratio table's "growth" rows). A step's time still grows somewhat with any allocator:
-// the live set's blocks leave the caches (65,536 blocks of 2 KiB on
-// average are 128 MiB), which is the memory's cost, not the search's.
+// 65,536 (the ratio table's "growth" rows). A step's time still grows
+// with any allocator: the live set's blocks leave the processor's caches
+// (65,536 blocks of 2 KiB on average are 128 MiB), which is the memory's
+// cost, not the search's. The memory_floor contender measures that cost
+// in the same run: no allocator at all, only the step's own bookkeeping
+// and one write to a random live block, so its growth is the least any
+// allocator's can be.
 //
 // Ours carve one 1 GiB region (a lazily committed mapping), with no
 // upstream: every block stays in it, and nothing is mapped.
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <span>
 #include <string>
@@ -59,6 +65,7 @@ constexpr const char* kSegregated = "segregated_fit";
 constexpr const char* kQuick = "quick_fit";
 constexpr const char* kThreadCaches = "thread_caches";
 constexpr const char* kGlibc = "glibc";
+constexpr const char* kFloor = "memory_floor";
 
 /// Ours, in the order of the ratio table.
 constexpr std::array<const char*, 4> kOurs = {kTwoLevel, kSegregated, kQuick, kThreadCaches};
@@ -83,6 +90,49 @@ static_assert(kLiveSets.back() * (kLargest + 64) * 2 <= kRegionBytes);
   static const LabHeap heap(kRegionBytes);
   return heap.bytes();
 }
+
+/// The floor under every contender: no allocator. The first blocks are
+/// laid out one after another, as a packed heap lays them out; after
+/// that a free keeps its block and the next allocation hands the same
+/// block back, whatever its size (the benchmark never writes into its
+/// blocks). Each writes the block's first word, as a free list writes its
+/// link. What a step costs here is the memory's share of every
+/// contender's step.
+class MemoryFloor {
+ public:
+  /// Lays its first blocks out in \p region.
+  explicit MemoryFloor(std::span<std::byte> region) noexcept : region_(region) {}
+
+  /// The block the last free kept, or the next bytes of the region.
+  [[nodiscard]] void* allocate(std::size_t size) noexcept {
+    void* const p = kept_ != nullptr ? kept_ : next_bytes(size);
+    kept_ = nullptr;
+    if (p != nullptr) write_link(p);
+    return p;
+  }
+  /// Keeps \p p for the next allocation.
+  void deallocate(void* p) noexcept {
+    write_link(p);
+    kept_ = p;
+  }
+
+ private:
+  [[nodiscard]] void* next_bytes(std::size_t size) noexcept {
+    const std::size_t bytes = (size + 15) / 16 * 16;
+    if (region_.size() - used_ < bytes) return nullptr;
+    void* const p = region_.data() + used_;
+    used_ += bytes;
+    return p;
+  }
+  void write_link(void* p) noexcept {
+    std::memcpy(p, &kept_, sizeof kept_);
+    escape(p);
+  }
+
+  std::span<std::byte> region_;  ///< Where the first blocks lie.
+  std::size_t used_ = 0;         ///< Bytes of it laid out.
+  void* kept_ = nullptr;         ///< The block the last free kept, or null.
+};
 
 /// One step: which live block goes, and the size of the one that comes.
 struct Step {
@@ -176,7 +226,8 @@ bool register_live_sets() {
   register_live_set<QuickFitAllocator>(kQuick);
   register_live_set<ThreadCachesAllocator>(kThreadCaches);
   register_live_set<GlibcMalloc>(kGlibc);
-  for (const char* contender : {kTwoLevel, kSegregated, kQuick, kThreadCaches, kGlibc}) {
+  register_live_set<MemoryFloor>(kFloor);
+  for (const char* contender : {kTwoLevel, kSegregated, kQuick, kThreadCaches, kGlibc, kFloor}) {
     for (std::size_t i = 1; i < kLiveSets.size(); ++i) {
       const bool flat = contender == kTwoLevel || contender == kThreadCaches;
       const bool judged = flat && i + 1 == kLiveSets.size();

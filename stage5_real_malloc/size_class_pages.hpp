@@ -137,13 +137,15 @@ class SmallPages {
   /// What a layer in front (ThreadCaches) has done with slots: see
   /// PagesInFront.
   using InFront = PagesInFront;
-  /// Takes up to \p count free slots of class \p c into \p out, new pages
-  /// as needed, for the layer in front: their records stay 0, and they are
-  /// counted as lent. Returns how many (0: the heap behind has no room).
-  [[nodiscard]] std::size_t lend(std::size_t c, void** out, std::size_t count) noexcept;
-  /// Takes back the free slot \p block (one of this heap's, record 0) from
-  /// the layer in front, as a free of a slot does.
-  void take_back(void* block) noexcept;
+  /// Takes up to \p count free slots of class \p c, new pages as needed,
+  /// for the layer in front, calling `receive(slot, page, index)` for each:
+  /// their records stay 0, and they are counted as lent. Returns how many
+  /// (0: the heap behind has no room).
+  template <class Receive>
+  [[nodiscard]] std::size_t lend(std::size_t c, std::size_t count, Receive&& receive) noexcept;
+  /// Takes back the free slot \p i of \p page (one of this heap's pages,
+  /// record 0) from the layer in front, as a free of a slot does.
+  void take_back(SmallPage& page, std::uint32_t i) noexcept;
   /// Tells this heap what the layer in front has done (see InFront), so
   /// that stats(), check() and the peaks count it.
   void set_in_front(const InFront& in_front) noexcept {
@@ -307,12 +309,16 @@ std::uint32_t SmallPages<Inner>::take_slot(SmallPage& page) noexcept {
 
 // [lend]
 template <class Inner>
-std::size_t SmallPages<Inner>::lend(std::size_t c, void** out, std::size_t count) noexcept {
+template <class Receive>
+std::size_t SmallPages<Inner>::lend(std::size_t c, std::size_t count, Receive&& receive) noexcept {
   std::size_t lent = 0;
   while (lent < count) {
     SmallPage* page = classes_[c].available;
     if (page == nullptr && (page = new_page(c)) == nullptr) break;
-    while (lent < count && !page->full()) out[lent++] = page->slot(take_slot(*page));
+    for (; lent < count && !page->full(); ++lent) {
+      const std::uint32_t i = take_slot(*page);
+      receive(page->slot(i), *page, i);
+    }
   }
   lent_ += lent;
   note_peaks();
@@ -320,10 +326,9 @@ std::size_t SmallPages<Inner>::lend(std::size_t c, void** out, std::size_t count
 }
 
 template <class Inner>
-void SmallPages<Inner>::take_back(void* block) noexcept {
-  SmallPage& page = *page_of(block);
+void SmallPages<Inner>::take_back(SmallPage& page, std::uint32_t i) noexcept {
   --lent_;
-  return_slot(page, page.slot_starting_at(block));
+  return_slot(page, i);
 }
 // [lend]
 

@@ -172,11 +172,13 @@ struct SmallPage {
     return index_at(static_cast<std::size_t>(static_cast<const std::byte*>(p) - begin()) - first);
   }
   /// The slot \p p (in this page) starts, or kNoSlot when it starts none.
+  /// A pointer into the header needs no test of its own: its offset from
+  /// slot 0 wraps around to at least 2^64 - 2^16, and no slot starts
+  /// there (i * block_size is below 2^32 * 2^14).
   [[nodiscard, gnu::always_inline]] std::uint32_t slot_starting_at(const void* p) const noexcept {
-    const std::size_t offset = static_cast<std::size_t>(static_cast<const std::byte*>(p) - begin());
-    if (offset < first) return kNoSlot;  // in the header
-    const std::uint32_t i = index_at(offset - first);
-    return std::size_t{i} * block_size == offset - first ? i : kNoSlot;
+    const std::size_t from_slot_0 = static_cast<std::size_t>(static_cast<const std::byte*>(p) - begin()) - first;
+    const std::uint32_t i = index_at(from_slot_0);
+    return std::size_t{i} * block_size == from_slot_0 ? i : kNoSlot;
   }
 
   /// The record of slot \p i: its request + 1 when live, 0 when free. A

@@ -60,6 +60,7 @@
 #include "stage2_free_list/free_list_allocator.hpp"
 #include "stage5_real_malloc/heap_lock.hpp"
 #include "stage5_real_malloc/malloc_stats.hpp"
+#include "stage5_real_malloc/page_map.hpp"
 #include "stage5_real_malloc/size_class_pages.hpp"
 #include "stage5_real_malloc/small_page.hpp"
 #include "stage5_real_malloc/thread_slots.hpp"
@@ -98,6 +99,13 @@ class ThreadCaches final : private CacheOwner {
   /// Gives the block at \p p back: a small block to this thread's cache,
   /// anything else to the pages under the lock (nullptr: nothing happens).
   [[gnu::always_inline]] inline void deallocate(void* p) noexcept;
+  /// allocate()'s lock-free path alone: a block popped from this thread's
+  /// list of the request's class; null, with nothing done, when that path
+  /// cannot serve it (not small, no cache, an empty list, the cache in use:
+  /// allocate() then does what it must). It makes no system call, so a
+  /// malloc() it serves needs no errno handling.
+  [[nodiscard, gnu::always_inline]] inline void* allocate_cached(std::size_t size,
+                                                                 std::size_t align = kDefaultAlignment) noexcept;
   /// deallocate()'s lock-free path alone: true when \p p was a live slot
   /// of ours, now in this thread's cache, whose list had room; false, with
   /// nothing done, for any other pointer (deallocate() then does what it
@@ -156,19 +164,58 @@ class ThreadCaches final : private CacheOwner {
   /// What a cache has done, as the pages count it (SmallPages::InFront);
   /// each field written by the cache's thread only, read by any under the lock.
   struct Counts {
-    std::atomic<std::ptrdiff_t> live{0};         ///< Blocks handed out less blocks taken back.
-    std::atomic<std::ptrdiff_t> requested{0};    ///< Their requests, likewise.
     std::atomic<std::size_t> allocations{0};     ///< Lifetime: blocks handed out.
+    std::atomic<std::size_t> frees{0};           ///< Lifetime: blocks taken back (live: allocations - frees).
+    std::atomic<std::ptrdiff_t> requested{0};    ///< Requests handed out less requests taken back.
     std::atomic<std::ptrdiff_t> peak{0};         ///< The largest `requested` since the last sync.
   };
   /// One class's list.
   struct Bin {
     void* head = nullptr;               ///< The first free slot; each links the next in its first word.
     std::atomic<std::uint32_t> count{0};  ///< Slots on the list (written by its thread, read by stats()).
-    std::uint32_t next_refill = 1;      ///< Slots the next refill asks for (refill()'s slow start).
+    std::uint16_t next_refill = 1;      ///< Slots the next refill asks for (refill()'s slow start).
+    std::uint16_t capacity = 0;         ///< capacity() of its class, here so that a free reads one line.
   };
+  // [slot_place]
+  /// Where a free slot on a list lies: its page, and its index there. A
+  /// slot on a list keeps it in its second word (every class holds two
+  /// words), the page's address with the index in its low 12 bits (pages
+  /// start at 4 KiB boundaries and hold fewer than 4,096 slots):
+  ///
+  ///     a free slot on a cache's list
+  ///     +--------------------+----------------------+------------------+
+  ///     | next slot (8)      | page | index (8)     | (rest of slot)   |
+  ///     +--------------------+----------------------+------------------+
+  ///
+  /// so that a pop writes the slot's record with no page-map lookup and no
+  /// multiply: the free that pushed the slot knew both already.
+  struct Place {
+    SmallPage* page;      ///< The slot's page.
+    std::uint32_t index;  ///< Its index in the page.
+
+    /// Keeps \p page and \p index in the second word of the free \p slot.
+    [[gnu::always_inline]] static void write(void* slot, SmallPage& page, std::uint32_t index) noexcept {
+      const std::uintptr_t word = reinterpret_cast<std::uintptr_t>(&page) | index;
+      std::memcpy(static_cast<std::byte*>(slot) + sizeof(void*), &word, sizeof word);
+    }
+    /// The place kept in the second word of the free \p slot.
+    [[nodiscard, gnu::always_inline]] static Place read(const void* slot) noexcept {
+      std::uintptr_t word = 0;
+      std::memcpy(&word, static_cast<const std::byte*>(slot) + sizeof(void*), sizeof word);
+      return {reinterpret_cast<SmallPage*>(word & ~kIndexMask), static_cast<std::uint32_t>(word & kIndexMask)};
+    }
+    /// The low bits of a page's address, which are zero.
+    static constexpr std::uintptr_t kIndexMask = PageMap::kGranuleBytes - 1;
+  };
+  static_assert(SmallClasses::size_of(0) >= 2 * sizeof(void*), "a slot holds its link and its place");
+  static_assert(SmallPage::geometry(0).slots <= Place::kIndexMask, "an index fits below the page's address");
+  // [slot_place]
   /// One thread's cache.
   struct Cache {
+    /// Empty lists, each with its class's capacity.
+    Cache() noexcept {
+      for (std::size_t c = 0; c < SmallClasses::kCount; ++c) bins[c].capacity = static_cast<std::uint16_t>(capacity(c));
+    }
     std::array<Bin, SmallClasses::kCount> bins{};  ///< A list per class.
     Counts now;                                     ///< Its counts.
     typename Pages::InFront synced{};              ///< Its counts as last added to the heap's (under the lock).
@@ -184,12 +231,16 @@ class ThreadCaches final : private CacheOwner {
   /// mark; no other thread ever reads it.
   class InCache {
    public:
+    /// Says that the caller has seen the cache's mark clear.
+    struct Idle {};
     /// Marks \p cache busy; aborts when it is already.
     [[gnu::always_inline]] explicit InCache(Cache& cache) noexcept : cache_(cache) {
       if (cache_.busy.load(std::memory_order_relaxed)) [[unlikely]] HeapLock::abort_reentered();
-      cache_.busy.store(true, std::memory_order_relaxed);
-      std::atomic_signal_fence(std::memory_order_seq_cst);
+      mark();
     }
+    /// Marks \p cache busy, which the fast path found idle (it leaves for
+    /// the slow path, which aborts, when it is not).
+    [[gnu::always_inline]] InCache(Cache& cache, Idle /*seen*/) noexcept : cache_(cache) { mark(); }
     InCache(const InCache&) = delete;
     InCache& operator=(const InCache&) = delete;
     /// Clears the mark.
@@ -199,6 +250,10 @@ class ThreadCaches final : private CacheOwner {
     }
 
    private:
+    [[gnu::always_inline]] void mark() noexcept {
+      cache_.busy.store(true, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
     Cache& cache_;  ///< The cache in use.
   };
   // [in_cache]
@@ -225,8 +280,11 @@ class ThreadCaches final : private CacheOwner {
   [[nodiscard]] Cache* this_thread_cache() noexcept;
   [[nodiscard, gnu::always_inline]] inline Cache* own_cache() const noexcept;
   [[nodiscard]] Cache* make_cache(std::size_t slot) noexcept;
+  /// The entry of caches_ for \p slot.
+  [[nodiscard]] Cache*& cache_of(std::size_t slot) noexcept { return caches_[slot + 1]; }
   [[nodiscard, gnu::always_inline]] inline void* pop(Cache& cache, std::size_t c, std::size_t size) noexcept;
-  [[nodiscard, gnu::always_inline]] inline bool push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept;
+  [[gnu::always_inline]] inline void push(Cache& cache, Bin& bin, SmallPage& page, std::uint32_t i,
+                                          std::uint16_t record, void* p) noexcept;
   [[gnu::always_inline]] inline void free_to_cache(Cache& cache, SmallPage& page, void* p) noexcept;
   [[gnu::always_inline]] static inline void note_request(Counts& now, std::ptrdiff_t delta) noexcept;
   [[nodiscard]] void* reallocate_small(Cache& cache, SmallPage& page, void* p, std::size_t size,
@@ -238,12 +296,18 @@ class ThreadCaches final : private CacheOwner {
   void flush(Cache& cache, std::size_t c, std::size_t keep) noexcept;
   void sync(Cache& cache) const noexcept;
   void add_counts(Cache& cache) const noexcept;
+  void add_lists(Cache& cache) const noexcept;
   void sync_all() const noexcept;
   [[nodiscard]] CheckResult check_cache(const Cache& cache) const noexcept;
 
   HeapCalls<Lock> calls_;                               ///< The lock, held for every call to pages_, and a held report.
   mutable Pages pages_;                                 ///< The pages; touched only under the lock (but for records).
-  std::array<Cache*, kThreadSlots> caches_{};           ///< Each slot's cache, or null; set under the lock.
+  /// Each slot's cache (at slot + 1; cache_of()), or null; set under the
+  /// lock. Indexed by the thread's slot + 1, as the thread keeps it, with
+  /// both ends always null: entry 0 for a thread with no slot yet, the last
+  /// for a thread that has none to have (kNoThreadSlot). So own_cache() is
+  /// one load, with no test.
+  std::array<Cache*, kThreadSlots + 2> caches_{};
   mutable typename Pages::InFront totals_{};           ///< The caches' counts as last synced (under the lock).
   std::atomic<std::size_t> overflows_{0};               ///< Lifetime: calloc products that overflowed (rejected).
 };

@@ -34,15 +34,21 @@ ThreadCaches<Pages, Lock>::~ThreadCaches() {
 // [allocate]
 template <class Pages, class Lock>
 void* ThreadCaches<Pages, Lock>::allocate(std::size_t size, std::size_t align) noexcept {
-  if (Pages::is_small(size, align)) [[likely]] {
-    Cache* const cache = own_cache();
-    const std::size_t c = SmallClasses::class_of(size);
-    if (cache != nullptr) [[likely]] {
-      const InCache use(*cache);
-      if (cache->bins[c].head != nullptr) [[likely]] return pop(*cache, c, size);
-    }
-  }
+  if (void* const p = allocate_cached(size, align)) [[likely]] return p;
   return allocate_slow(size, align);
+}
+
+template <class Pages, class Lock>
+void* ThreadCaches<Pages, Lock>::allocate_cached(std::size_t size, std::size_t align) noexcept {
+  if (!Pages::is_small(size, align)) [[unlikely]] return nullptr;
+  Cache* const cache = own_cache();
+  if (cache == nullptr) [[unlikely]] return nullptr;
+  const std::size_t c = SmallClasses::class_of(size);
+  // An empty list, or a cache in use (a signal handler's call), is for
+  // allocate_slow() to refill or to abort on.
+  if (cache->bins[c].head == nullptr || cache->busy.load(std::memory_order_relaxed)) [[unlikely]] return nullptr;
+  const InCache use(*cache, typename InCache::Idle{});
+  return pop(*cache, c, size);
 }
 
 /// allocate() when the calling thread's list is empty or missing: a
@@ -62,17 +68,17 @@ void* ThreadCaches<Pages, Lock>::allocate_slow(std::size_t size, std::size_t ali
 }
 
 /// The first slot of \p cache's list of class \p c (not empty), handed
-/// out for \p size bytes: its record set, the counts moved. No lock.
+/// out for \p size bytes: its record set (at the place the slot keeps),
+/// the counts moved. No lock.
 template <class Pages, class Lock>
 void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t size) noexcept {
   Bin& bin = cache.bins[c];
   void* const p = bin.head;
+  const Place place = Place::read(p);
   bin.head = SmallPage::next_free(p);
   detail::add_own(bin.count, -1);
-  SmallPage& page = *PageMap::find(p);
-  page.set_record(page.index_of(p), SmallPage::live_record(size));
+  place.page->set_record(place.index, SmallPage::live_record(size));
   Counts& now = cache.now;
-  detail::add_own(now.live, 1);
   detail::add_own(now.allocations, 1);
   note_request(now, static_cast<std::ptrdiff_t>(size));
   return p;
@@ -82,10 +88,9 @@ void* ThreadCaches<Pages, Lock>::pop(Cache& cache, std::size_t c, std::size_t si
 /// counts, and notes a new peak.
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::note_request(Counts& now, std::ptrdiff_t delta) noexcept {
-  detail::add_own(now.requested, delta);
-  if (now.requested.load(std::memory_order_relaxed) > now.peak.load(std::memory_order_relaxed)) {
-    now.peak.store(now.requested.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  }
+  const std::ptrdiff_t requested = now.requested.load(std::memory_order_relaxed) + delta;
+  now.requested.store(requested, std::memory_order_relaxed);
+  if (requested > now.peak.load(std::memory_order_relaxed)) now.peak.store(requested, std::memory_order_relaxed);
 }
 // [allocate]
 
@@ -104,12 +109,14 @@ bool ThreadCaches<Pages, Lock>::deallocate_cached(void* p) noexcept {
   // misuse report, a flush under the lock, the abort of a second entry), so
   // that this path calls nothing and saves no register.
   const std::uint32_t i = page->slot_starting_at(p);
-  if (i == SmallPage::kNoSlot || page->record(i) == 0) [[unlikely]] return false;
-  const Bin& bin = cache->bins[page->size_class];
-  if (bin.count.load(std::memory_order_relaxed) >= capacity(page->size_class)) [[unlikely]] return false;
-  if (cache->busy.load(std::memory_order_relaxed)) [[unlikely]] return false;
-  const InCache use(*cache);
-  [[maybe_unused]] const bool room = push(*cache, *page, i, p);  // it had room before the push
+  const std::uint16_t record = page->record(i);  // 0 for kNoSlot too: it is past the bump index
+  Bin& bin = cache->bins[page->size_class];
+  if (record == 0 || bin.count.load(std::memory_order_relaxed) >= bin.capacity ||
+      cache->busy.load(std::memory_order_relaxed)) [[unlikely]] {
+    return false;
+  }
+  const InCache use(*cache, typename InCache::Idle{});
+  push(*cache, bin, *page, i, record, p);  // the list had room before the push
   return true;
 }
 
@@ -133,23 +140,25 @@ void ThreadCaches<Pages, Lock>::free_to_cache(Cache& cache, SmallPage& page, voi
   const std::uint32_t i = page.live_slot(p, "ThreadCaches::deallocate");
   if (i == SmallPage::kNoSlot) [[unlikely]] return;  // misuse, reported
   const InCache use(cache);
-  if (!push(cache, page, i, p)) [[unlikely]] flush_half(cache, page.size_class);
+  Bin& bin = cache.bins[page.size_class];
+  push(cache, bin, page, i, page.record(i), p);
+  if (bin.count.load(std::memory_order_relaxed) > bin.capacity) [[unlikely]] flush_half(cache, page.size_class);
 }
 
-/// Frees the live slot \p i of \p page, at \p p, onto \p cache's list of
-/// its class. No lock. False when the list is now past its capacity.
+/// Frees the live slot \p i of \p page, at \p p, whose record is
+/// \p record, onto \p bin, \p cache's list of its class; the slot keeps
+/// its place for the pop that hands it out again. No lock.
 template <class Pages, class Lock>
-bool ThreadCaches<Pages, Lock>::push(Cache& cache, SmallPage& page, std::uint32_t i, void* p) noexcept {
-  const std::size_t requested = page.record(i) - 1U;
+void ThreadCaches<Pages, Lock>::push(Cache& cache, Bin& bin, SmallPage& page, std::uint32_t i, std::uint16_t record,
+                                     void* p) noexcept {
   page.set_record(i, 0);
-  Bin& bin = cache.bins[page.size_class];
   std::memcpy(p, &bin.head, sizeof bin.head);
+  Place::write(p, page, i);
   bin.head = p;
   detail::add_own(bin.count, 1);
   Counts& now = cache.now;
-  detail::add_own(now.live, -1);
-  detail::add_own(now.requested, -static_cast<std::ptrdiff_t>(requested));
-  return bin.count.load(std::memory_order_relaxed) <= capacity(page.size_class);
+  detail::add_own(now.frees, 1);
+  detail::add_own(now.requested, -static_cast<std::ptrdiff_t>(record - 1U));
 }
 
 /// Gives half of \p cache's list of class \p c back, in one acquisition of
@@ -168,7 +177,7 @@ template <class Pages, class Lock>
 auto ThreadCaches<Pages, Lock>::this_thread_cache() noexcept -> Cache* {
   const std::size_t slot = this_thread_slot();
   if (slot == kNoThreadSlot) [[unlikely]] return nullptr;
-  if (Cache* const cache = caches_[slot]) [[likely]] return cache;
+  if (Cache* const cache = cache_of(slot)) [[likely]] return cache;
   return make_cache(slot);
 }
 
@@ -180,7 +189,7 @@ auto ThreadCaches<Pages, Lock>::make_cache(std::size_t slot) noexcept -> Cache* 
   const std::span<std::byte> chunk = default_chunk_source().acquire(kCacheBytes);
   if (chunk.empty()) return nullptr;
   const Call call(*this);  // caches_ is read under the lock by stats()
-  return caches_[slot] = ::new (chunk.data()) Cache;
+  return cache_of(slot) = ::new (chunk.data()) Cache;
 }
 // [find_cache]
 
@@ -199,18 +208,16 @@ auto ThreadCaches<Pages, Lock>::make_cache(std::size_t slot) noexcept -> Cache* 
 /// reaches whole batches after a handful of refills.
 template <class Pages, class Lock>
 bool ThreadCaches<Pages, Lock>::refill(Cache& cache, std::size_t c) noexcept {
-  std::array<void*, 64> lent{};
-  static_assert(capacity(0) / 2 <= lent.size());
   Bin& bin = cache.bins[c];
   const std::size_t wanted = std::min<std::size_t>(bin.next_refill, std::max<std::size_t>(capacity(c) / 2, 1));
   const Call call(*this);
   sync(cache);
-  const std::size_t count = pages_.lend(c, lent.data(), wanted);
-  bin.next_refill = static_cast<std::uint32_t>(2 * wanted);
-  for (std::size_t k = 0; k < count; ++k) {
-    std::memcpy(lent[k], &bin.head, sizeof bin.head);
-    bin.head = lent[k];
-  }
+  const std::size_t count = pages_.lend(c, wanted, [&bin](void* slot, SmallPage& page, std::uint32_t i) {
+    std::memcpy(slot, &bin.head, sizeof bin.head);
+    Place::write(slot, page, i);
+    bin.head = slot;
+  });
+  bin.next_refill = static_cast<std::uint16_t>(2 * wanted);
   detail::add_own(bin.count, count);
   sync(cache);
   return count != 0;
@@ -230,9 +237,9 @@ void ThreadCaches<Pages, Lock>::flush(Cache& cache, std::size_t c, std::size_t k
   void* rest = *cut;
   *cut = nullptr;
   while (rest != nullptr) {
-    void* const block = rest;
-    rest = SmallPage::next_free(block);
-    pages_.take_back(block);
+    const Place place = Place::read(rest);
+    rest = SmallPage::next_free(rest);
+    pages_.take_back(*place.page, place.index);
   }
   bin.count.store(static_cast<std::uint32_t>(keep), std::memory_order_relaxed);
   sync(cache);
@@ -255,33 +262,49 @@ void ThreadCaches<Pages, Lock>::sync(Cache& cache) const noexcept {
   pages_.set_in_front(totals_);
 }
 
-/// Adds what \p cache did since its last sync to the heap's totals. The
-/// lock is held.
+/// Adds what \p cache did since its last sync to the heap's totals: the
+/// blocks and bytes it handed out and took back. The lock is held.
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::add_counts(Cache& cache) const noexcept {
   const Counts& now = cache.now;
-  typename Pages::InFront current{.live = now.live.load(std::memory_order_relaxed),
-                                  .requested = now.requested.load(std::memory_order_relaxed),
-                                  .allocations = now.allocations.load(std::memory_order_relaxed)};
-  for (std::size_t c = 0; c < SmallClasses::kCount; ++c) {  // the lists' lengths are their own counts
-    const std::size_t count = cache.bins[c].count.load(std::memory_order_relaxed);
-    current.cached_blocks += count;
-    current.cached_bytes += count * SmallClasses::size_of(c);
-  }
-  totals_.live += current.live - cache.synced.live;
-  totals_.requested += current.requested - cache.synced.requested;
-  totals_.allocations += current.allocations - cache.synced.allocations;
-  totals_.cached_blocks += current.cached_blocks - cache.synced.cached_blocks;
-  totals_.cached_bytes += current.cached_bytes - cache.synced.cached_bytes;
-  cache.synced = current;
+  const std::size_t allocations = now.allocations.load(std::memory_order_relaxed);
+  const auto live = static_cast<std::ptrdiff_t>(allocations - now.frees.load(std::memory_order_relaxed));
+  const std::ptrdiff_t requested = now.requested.load(std::memory_order_relaxed);
+  totals_.live += live - cache.synced.live;
+  totals_.requested += requested - cache.synced.requested;
+  totals_.allocations += allocations - cache.synced.allocations;
+  cache.synced.live = live;
+  cache.synced.requested = requested;
+  cache.synced.allocations = allocations;
 }
 
-/// Adds every cache's counts (not their peaks: another thread's peak is
-/// its own to reset): the numbers of now. The lock is held.
+/// Adds the change in what \p cache's lists hold since they were last
+/// added. Only the numbers of now (stats(), check()) and a cache's release
+/// need it: a walk of every class, which the batches do not pay. The lock
+/// is held.
+template <class Pages, class Lock>
+void ThreadCaches<Pages, Lock>::add_lists(Cache& cache) const noexcept {
+  std::size_t blocks = 0;
+  std::size_t bytes = 0;
+  for (std::size_t c = 0; c < SmallClasses::kCount; ++c) {  // the lists' lengths are their own counts
+    const std::size_t count = cache.bins[c].count.load(std::memory_order_relaxed);
+    blocks += count;
+    bytes += count * SmallClasses::size_of(c);
+  }
+  totals_.cached_blocks += blocks - cache.synced.cached_blocks;
+  totals_.cached_bytes += bytes - cache.synced.cached_bytes;
+  cache.synced.cached_blocks = blocks;
+  cache.synced.cached_bytes = bytes;
+}
+
+/// Adds every cache's counts and lists (not their peaks: another thread's
+/// peak is its own to reset): the numbers of now. The lock is held.
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::sync_all() const noexcept {
   for (Cache* cache : caches_) {
-    if (cache != nullptr) add_counts(*cache);
+    if (cache == nullptr) continue;
+    add_counts(*cache);
+    add_lists(*cache);
   }
   pages_.set_in_front(totals_);
 }
@@ -295,13 +318,15 @@ void ThreadCaches<Pages, Lock>::sync_all() const noexcept {
 /// caches_ always belongs to a live thread, which check() relies on.
 template <class Pages, class Lock>
 void ThreadCaches<Pages, Lock>::release_thread(std::size_t slot) noexcept {
-  Cache* const cache = caches_[slot];
+  Cache* const cache = cache_of(slot);
   if (cache == nullptr) return;
   {
     const Call call(*this);
     sync(*cache);
     for (std::size_t c = 0; c < SmallClasses::kCount; ++c) flush(*cache, c, 0);
-    caches_[slot] = nullptr;
+    add_lists(*cache);  // empty now: what they held leaves the totals
+    pages_.set_in_front(totals_);
+    cache_of(slot) = nullptr;
   }
   cache->~Cache();
   default_chunk_source().release({reinterpret_cast<std::byte*>(cache), kCacheBytes});
@@ -416,6 +441,9 @@ CheckResult ThreadCaches<Pages, Lock>::check_cache(const Cache& cache) const noe
       if (i == SmallPage::kNoSlot || page->size_class != c || page->record(i) != 0) {
         return CheckResult::fail("each cached block is a free slot (record 0) of a page of its class", 0);
       }
+      if (const Place place = Place::read(p); place.page != page || place.index != i) {
+        return CheckResult::fail("each cached block keeps its page and index", 0);
+      }
       p = SmallPage::next_free(p);
     }
     if (p != nullptr) return CheckResult::fail("each cache list holds as many blocks as counted", 0);
@@ -434,8 +462,8 @@ std::size_t ThreadCaches<Pages, Lock>::cached(std::size_t c) const noexcept {
 /// made (so it may be called under the lock).
 template <class Pages, class Lock>
 auto ThreadCaches<Pages, Lock>::own_cache() const noexcept -> Cache* {
-  const std::size_t plus_one = detail::thread_slot_plus_one;
-  return plus_one == 0 || plus_one > kThreadSlots ? nullptr : caches_[plus_one - 1];
+  static_assert(kNoThreadSlot + 1 < std::tuple_size_v<decltype(caches_)>, "every value of the slot + 1 has an entry");
+  return caches_[detail::thread_slot_plus_one];
 }
 
 }  // namespace heaplab

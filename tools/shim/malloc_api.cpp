@@ -142,13 +142,18 @@ class KeepErrno {
   int saved_ = errno;  ///< errno at construction.
 };
 
+/// malloc() of a request the allocator's lock-free path does not serve
+/// (every request, for most allocators; the first call, which builds the
+/// shim): ENOMEM when none is left. Out of line, as free_slowly() below.
+[[gnu::noinline]] void* malloc_slowly(std::size_t size) noexcept { return or_enomem(shim().heap.allocate(size)); }
+
 /// free() of a block the allocator's lock-free path does not take (every
 /// block, for most allocators): errno kept, as munmap() or a wait for the
 /// lock may change it. Out of line, so that the common path before it
 /// saves no register.
-[[gnu::noinline]] void free_slowly(Heap& heap, void* ptr) noexcept {
+[[gnu::noinline]] void free_slowly(void* ptr) noexcept {
   const KeepErrno keep;
-  heap.deallocate(ptr);
+  shim().heap.deallocate(ptr);
 }
 
 // [glibc_alignment]
@@ -227,13 +232,19 @@ void after_fork() noexcept { shim().heap.unlock_after_fork(); }
 
 extern "C" {
 
-void* heaplab_malloc(size_t size) noexcept { return or_enomem(shim().heap.allocate(size)); }
+void* heaplab_malloc(size_t size) noexcept {
+  if (Shim* const s = built.load(std::memory_order_acquire)) [[likely]] {
+    if (void* const p = s->heap.allocate_cached(size)) return p;  // no system call, no errno to set
+  }
+  return malloc_slowly(size);
+}
 
 void heaplab_free(void* ptr) noexcept {
   if (ptr == nullptr) return;
-  Heap& heap = shim().heap;
-  if (heap.deallocate_cached(ptr)) return;  // no system call on that path: errno is as it was
-  free_slowly(heap, ptr);
+  if (Shim* const s = built.load(std::memory_order_acquire)) [[likely]] {
+    if (s->heap.deallocate_cached(ptr)) return;  // no system call on that path: errno is as it was
+  }
+  free_slowly(ptr);
 }
 
 void* heaplab_calloc(size_t count, size_t size) noexcept {

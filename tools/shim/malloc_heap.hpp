@@ -215,6 +215,19 @@ class MallocHeap {
     blocks_.deallocate(p);
   }
 
+  /// malloc()'s first try: the block when the allocator served \p size
+  /// bytes on a path that makes no system call (chapter 5's thread caches:
+  /// ThreadCaches::allocate_cached()), so that errno needs no handling;
+  /// null, with nothing done, when allocate() must be called, and always
+  /// for an allocator without such a path.
+  [[nodiscard, gnu::always_inline]] void* allocate_cached(std::size_t size) noexcept {
+    if constexpr (requires { blocks_.allocate_cached(size); }) {
+      return blocks_.allocate_cached(size);
+    } else {
+      return nullptr;
+    }
+  }
+
   /// free()'s first try: true when the allocator gave the block at \p p
   /// back on a path that makes no system call (chapter 5's thread caches:
   /// ThreadCaches::deallocate_cached()), so that errno needs no saving;
