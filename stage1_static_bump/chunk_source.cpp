@@ -31,6 +31,14 @@ void MmapChunkSource::discard(std::span<std::byte> pages) noexcept {
   if (!pages.empty()) ::madvise(pages.data(), pages.size(), MADV_DONTNEED);
 }
 
+std::span<std::byte> MmapChunkSource::resize(std::span<std::byte> chunk, std::size_t bytes) noexcept {
+  if (chunk.empty() || bytes == 0 || bytes > kMaxRequest) return {};
+  const std::size_t length = round_up(bytes, system_page_size());
+  void* const moved = ::mremap(chunk.data(), chunk.size(), length, MREMAP_MAYMOVE);
+  if (moved == MAP_FAILED) return {};
+  return {static_cast<std::byte*>(moved), length};
+}
+
 ChunkSource& default_chunk_source() noexcept {
   static MmapChunkSource source;
   return source;

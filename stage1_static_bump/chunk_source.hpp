@@ -32,6 +32,16 @@ class ChunkSource {
   /// after which they read as zeros, or as they were. By default it keeps
   /// them: nothing happens.
   virtual void discard(std::span<std::byte> pages) noexcept { static_cast<void>(pages); }
+  /// \p chunk (as acquire() or resize() returned it) grown or shrunk to at
+  /// least \p bytes, its contents kept up to the smaller size: in place or
+  /// moved, after which \p chunk is no longer valid. Empty when the source
+  /// cannot, \p chunk then untouched. By default it cannot: the caller takes
+  /// a new chunk and copies.
+  [[nodiscard]] virtual std::span<std::byte> resize(std::span<std::byte> chunk, std::size_t bytes) noexcept {
+    static_cast<void>(chunk);
+    static_cast<void>(bytes);
+    return {};
+  }
 };
 
 /// Chunks straight from the kernel: anonymous, private `mmap` mappings,
@@ -50,6 +60,11 @@ class MmapChunkSource final : public ChunkSource {
   /// once, and a later touch maps a fresh zeroed page (glibc's free does the
   /// same inside its heaps, jemalloc and mimalloc when they purge).
   void discard(std::span<std::byte> pages) noexcept override;
+  /// `mremap(MREMAP_MAYMOVE)`s the chunk to whole pages of at least
+  /// \p bytes: the kernel moves the page tables, not the bytes, so a
+  /// growth costs no copy however large the chunk (glibc's realloc of a
+  /// mapped chunk does the same).
+  [[nodiscard]] std::span<std::byte> resize(std::span<std::byte> chunk, std::size_t bytes) noexcept override;
 };
 
 /// The size of a page of memory, as the kernel maps it (4096 on x86-64).

@@ -44,6 +44,11 @@ class ChunkBudget final : public ChunkSource {
     if (upstream_ != nullptr) upstream_->discard(pages);
   }
 
+  /// The upstream's resize() of \p chunk to \p bytes, or an empty span
+  /// when the upstream cannot or a growth (to whole pages) would take the
+  /// bytes held past the limit.
+  [[nodiscard]] std::span<std::byte> resize(std::span<std::byte> chunk, std::size_t bytes) noexcept override;
+
   /// Bytes handed out and not yet given back. Invariant: at most the limit.
   [[nodiscard]] std::size_t held() const noexcept { return held_; }
 

@@ -159,6 +159,7 @@ class LargeBlocks {
   [[nodiscard]] MappedBlock* mapped_block(void* p, std::string_view where) noexcept;
   [[nodiscard]] static std::size_t room_of(const MappedBlock& block) noexcept;
   [[nodiscard]] void* reallocate_mapped(void* p, std::size_t size, std::size_t align) noexcept;
+  [[nodiscard]] void* remap_block(MappedBlock& block, std::size_t size) noexcept;
   [[nodiscard]] void* move_block(void* p, std::size_t kept, std::size_t size, std::size_t align) noexcept;
   [[nodiscard]] CheckResult check_mappings() const noexcept;
   void note_peaks() noexcept;
@@ -318,7 +319,8 @@ void* LargeBlocks<Inner>::reallocate(void* p, std::size_t size, std::size_t alig
 }
 
 /// reallocate() of a pointer that is not the heap's: a mapped block stays
-/// in its mapping while it stays large and fits, else it moves.
+/// in its mapping while it stays large and fits, grows with its mapping
+/// when the source can resize it, else it moves.
 template <class Inner>
 void* LargeBlocks<Inner>::reallocate_mapped(void* p, std::size_t size, std::size_t align) noexcept {
   MappedBlock* const block = mapped_block(p, "LargeBlocks::reallocate");
@@ -328,14 +330,44 @@ void* LargeBlocks<Inner>::reallocate_mapped(void* p, std::size_t size, std::size
     return nullptr;
   }
   BlockHeader& header = *block->header;
-  if (size >= threshold_ && size <= room_of(*block) && is_aligned(p, align)) {
-    note_peaks();  // before a shrink
-    live_.requested = live_.requested - header.requested + size;
-    header.requested = size;
-    note_peaks();  // after a growth
-    return p;
+  if (size >= threshold_ && is_aligned(p, align)) {
+    if (size <= room_of(*block)) {
+      note_peaks();  // before a shrink
+      live_.requested = live_.requested - header.requested + size;
+      header.requested = size;
+      note_peaks();  // after a growth
+      return p;
+    }
+    if (void* const grown = remap_block(*block, size)) return grown;
   }
   return move_block(p, header.requested, size, align);
+}
+
+/// Grows \p block's mapping until its payload holds \p size bytes, with
+/// the source's resize() (mremap: the kernel moves the pages, and nothing
+/// is copied, however large the block). The payload keeps its offset in
+/// the mapping, and so its alignment; the record at the mapping's start
+/// moves with it and is linked again. Null, the block as it was, when the
+/// source cannot.
+template <class Inner>
+void* LargeBlocks<Inner>::remap_block(MappedBlock& block, std::size_t size) noexcept {
+  const std::span<std::byte> old = block.mapping;
+  const auto front = static_cast<std::size_t>(payload_of(block.header) - old.data());
+  if (size > kMaxRequest - front) return nullptr;
+  const std::span<std::byte> grown = source_->resize(old, front + size);
+  if (grown.empty()) return nullptr;
+  auto* const moved = std::launder(reinterpret_cast<MappedBlock*>(grown.data()));
+  moved->mapping = grown;
+  moved->header = std::launder(reinterpret_cast<BlockHeader*>(grown.data() + front - kHeaderSize));
+  (moved->prev == nullptr ? mapped_ : moved->prev->next) = moved;
+  if (moved->next != nullptr) moved->next->prev = moved;
+  BlockHeader& header = *moved->header;
+  live_.bytes = live_.bytes - old.size() + grown.size();
+  live_.requested = live_.requested - header.requested + size;
+  header.size_and_flags = grown.size() | kAllocatedBit;
+  header.requested = size;
+  note_peaks();  // after a growth
+  return grown.data() + front;
 }
 
 /// Moves the block at \p p, of which \p kept bytes are the caller's, to a

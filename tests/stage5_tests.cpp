@@ -148,6 +148,30 @@ constexpr std::size_t kPage = 4096;
 /// A source that records every chunk, with page-sized rounding as mmap does.
 using PageSource = TestChunkSource;
 
+/// The system's mappings (MmapChunkSource, whose resize() is mremap), with
+/// each call counted.
+class CountingMmapSource final : public ChunkSource {
+ public:
+  [[nodiscard]] std::span<std::byte> acquire(std::size_t bytes) noexcept override {
+    ++acquires;
+    return system_.acquire(bytes);
+  }
+  void release(std::span<std::byte> chunk) noexcept override {
+    ++releases;
+    system_.release(chunk);
+  }
+  [[nodiscard]] std::span<std::byte> resize(std::span<std::byte> chunk, std::size_t bytes) noexcept override {
+    ++resizes;
+    return system_.resize(chunk, bytes);
+  }
+  int acquires = 0;  ///< acquire() calls.
+  int releases = 0;  ///< release() calls.
+  int resizes = 0;   ///< resize() calls.
+
+ private:
+  MmapChunkSource system_;
+};
+
 /// The index of the first region's list that holds \p block, or
 /// kListsOf<A> if none does.
 template <class A>
@@ -401,6 +425,72 @@ TEST_CASE_TEMPLATE("realloc of a mapped block: in place within its pages and mov
   heap.deallocate(mapped_again);
   CHECK(source.outstanding() == 0);
   CHECK(source.bad_releases() == 0);
+}
+
+TEST_CASE_TEMPLATE("realloc of a mapped block grows its mapping where the source resizes it: nothing copied", A,
+                   HEAPLAB_STAGE5_CONFIGS) {
+  CountingMmapSource source;
+  {
+    RegionHeap<A> t(kRegionBytes, Upstream{.source = &source, .mmap_threshold = 64 * kKiB});
+    auto& heap = t.heap;
+    void* const first = heap.allocate(100 * kKiB);
+    void* const second = heap.allocate(200 * kKiB);  // newer: first in the list of mappings
+    REQUIRE(first != nullptr);
+    REQUIRE(second != nullptr);
+    fill_pattern(block_at(first, 100 * kKiB), 1);
+    fill_pattern(block_at(second, 200 * kKiB), 2);
+    // The older block grows eightyfold: its mapping is resized, not copied.
+    void* const grown = heap.reallocate(first, 8000 * kKiB);
+    REQUIRE(grown != nullptr);
+    CHECK(source.acquires == 2);
+    CHECK(source.resizes == 1);
+    CHECK(source.releases == 0);
+    CHECK(address_of(grown) % kPage == address_of(first) % kPage);  // same offset, same alignment
+    CHECK(holds_pattern(block_at(grown, 100 * kKiB), 1));
+    fill_pattern(block_at(grown, 8000 * kKiB), 3);
+    CHECK(heap.usable_size(grown) >= 8000 * kKiB);
+    auto s = heap.stats();
+    CHECK(s.mapped_blocks == 2);
+    CHECK(s.requested == 8000 * kKiB + 200 * kKiB);
+    CHECK(s.mapped_bytes >= 8200 * kKiB);
+    CHECK(s.peak_requested == 8200 * kKiB);
+    check_counts_against_walk(heap);
+    CHECK(heap.check());
+    // The newer one too: the list's head moves with its record.
+    void* const also_grown = heap.reallocate(second, 4000 * kKiB);
+    REQUIRE(also_grown != nullptr);
+    CHECK(source.resizes == 2);
+    CHECK(holds_pattern(block_at(also_grown, 200 * kKiB), 2));
+    CHECK(holds_pattern(block_at(grown, 8000 * kKiB), 3));
+    CHECK(heap.check());
+    heap.deallocate(grown);
+    heap.deallocate(also_grown);
+    CHECK(source.releases == 2);
+    s = heap.stats();
+    CHECK(s.mapped_blocks == 0);
+    CHECK(s.mapped_bytes == 0);
+    CHECK(heap.check());
+  }
+  CHECK(source.acquires == 2);
+}
+
+TEST_CASE("a budget lets a chunk grow by resize() only within its limit") {
+  MmapChunkSource system;
+  ChunkBudget budget(&system, 64 * kPage);
+  std::span<std::byte> chunk = budget.acquire(16 * kPage);
+  REQUIRE(chunk.size() == 16 * kPage);
+  std::memset(chunk.data(), 7, chunk.size());
+  CHECK(budget.resize(chunk, 64 * kPage + 1).empty());  // past the limit once rounded: refused, nothing moved
+  CHECK(budget.held() == 16 * kPage);
+  chunk = budget.resize(chunk, 48 * kPage - 100);
+  REQUIRE(chunk.size() == 48 * kPage);
+  CHECK(budget.held() == 48 * kPage);
+  CHECK(std::all_of(chunk.begin(), chunk.begin() + 16 * kPage, [](std::byte b) { return b == std::byte{7}; }));
+  chunk = budget.resize(chunk, 8 * kPage);  // a shrink gives bytes back to the budget
+  REQUIRE(chunk.size() == 8 * kPage);
+  CHECK(budget.held() == 8 * kPage);
+  budget.release(chunk);
+  CHECK(budget.held() == 0);
 }
 
 TEST_CASE_TEMPLATE("a 16-aligned large request has all its bytes, wherever the page boundary falls", A,

@@ -44,7 +44,9 @@ constexpr std::size_t kMmapThreshold = std::size_t{8} * 1024;
 
 /// \p Coalescing on a quarter of the shape's capacity, growing into the
 /// rest from a source that lends it (the contract suite's
-/// SegregatedWithUpstream, with a page-aligned source of its own).
+/// SegregatedWithUpstream, with a page-aligned source of its own). With an
+/// odd start offset the source resizes a mapping by moving it (the path of
+/// mremap); with an even one it cannot, and a mapped block grows by a copy.
 template <class Coalescing>
 void fuzz_with_upstream(std::string_view name, const HeapShape& shape, FuzzInput& input) {
   const std::size_t capacity = shape.capacity();
@@ -52,6 +54,7 @@ void fuzz_with_upstream(std::string_view name, const HeapShape& shape, FuzzInput
   const std::size_t budget = capacity - region_bytes;
   const heaplab::testing::AlignedRegion memory(shape.offset + region_bytes, kPageBytes);
   TestChunkSource source(budget, kPageBytes, kPageBytes);
+  if (shape.offset % 2 == 1) source.allow_resize();
   {
     const heaplab::GrowthPolicy growth{.first_chunk = capacity / 16, .max_chunk = capacity / 4, .limit = budget};
     const heaplab::Upstream upstream{.source = &source, .mmap_threshold = kMmapThreshold, .growth = growth};

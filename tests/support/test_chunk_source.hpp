@@ -72,6 +72,34 @@ class TestChunkSource final : public ChunkSource {
 #endif
   }
 
+  /// After allow_resize(): \p chunk moved to a new chunk of \p bytes
+  /// (rounded as acquire() rounds), its bytes copied, as mremap may move a
+  /// mapping, so that a caller that keeps a pointer into the old chunk
+  /// shows it. Before: empty, as the default source answers (the caller
+  /// copies). Empty too for a chunk that is not out, or past the budget.
+  [[nodiscard]] std::span<std::byte> resize(std::span<std::byte> chunk, std::size_t bytes) noexcept override {
+    const auto found = std::find_if(live_.begin(), live_.end(), [chunk](std::span<std::byte> c) {
+      return c.data() == chunk.data() && c.size() == chunk.size();
+    });
+    if (!resizable_ || found == live_.end() || bytes == 0 || bytes > kMaxRequest) return {};
+    const std::size_t size = round_up(bytes, granularity_);
+    if (size > chunk.size() && size - chunk.size() > budget_ - outstanding_) return {};
+    void* memory = ::operator new(size, alignment_, std::nothrow);
+    if (memory == nullptr) return {};
+    const std::span<std::byte> moved{static_cast<std::byte*>(memory), size};
+    track::expose(chunk.data(), chunk.size());  // the copy reads every byte, as the kernel's move keeps every page
+    std::memcpy(moved.data(), chunk.data(), std::min(chunk.size(), size));
+    free(chunk);
+    *found = moved;
+    outstanding_ = outstanding_ - chunk.size() + size;
+    ++resizes_;
+    return moved;
+  }
+  /// Lets resize() move chunks from now on.
+  void allow_resize() noexcept { resizable_ = true; }
+  /// Chunks resize() moved so far.
+  [[nodiscard]] std::size_t resizes() const noexcept { return resizes_; }
+
   /// Every range discard() was given, in order.
   [[nodiscard]] const std::vector<std::span<std::byte>>& discarded() const noexcept { return discarded_; }
   /// Bytes of all of them together.
@@ -107,6 +135,8 @@ class TestChunkSource final : public ChunkSource {
   std::vector<std::size_t> acquired_sizes_;
   std::vector<std::span<std::byte>> discarded_;
   std::size_t discarded_bytes_ = 0;
+  bool resizable_ = false;
+  std::size_t resizes_ = 0;
 };
 
 }  // namespace heaplab::testing
