@@ -39,6 +39,8 @@
 #include "bench/bench_support.hpp"
 #include "bench/free_list_bench.hpp"
 #include "bench/ratio_reporter.hpp"
+#include "stage1_static_bump/align.hpp"
+#include "stage1_static_bump/contract.hpp"
 #include "stage5_real_malloc/real_malloc.hpp"
 #include "stage5_real_malloc/thread_caches.hpp"
 #include "tools/lab/lab_allocators.hpp"
@@ -118,7 +120,7 @@ class MemoryFloor {
 
  private:
   [[nodiscard]] void* next_bytes(std::size_t size) noexcept {
-    const std::size_t bytes = (size + 15) / 16 * 16;
+    const std::size_t bytes = heaplab::round_up(size, heaplab::kMallocAlignment);
     if (region_.size() - used_ < bytes) return nullptr;
     void* const p = region_.data() + used_;
     used_ += bytes;

@@ -264,7 +264,8 @@ class ThreadCaches final : private CacheOwner {
     /// Takes \p heap's lock.
     explicit Call(const ThreadCaches& heap) noexcept : HeapCalls<Lock>::Call(heap.calls_) {}
   };
-  /// capacity() of every class: a table, so that a free divides nothing.
+  /// capacity() of every class, computed once (each list keeps its own
+  /// copy, Bin::capacity, for the free's fast path).
   static constexpr std::array<std::uint8_t, SmallClasses::kCount> kCapacities = [] {
     std::array<std::uint8_t, SmallClasses::kCount> capacities{};
     for (std::size_t c = 0; c < capacities.size(); ++c) {

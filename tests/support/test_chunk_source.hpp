@@ -47,9 +47,7 @@ class TestChunkSource final : public ChunkSource {
   }
 
   void release(std::span<std::byte> chunk) noexcept override {
-    const auto found = std::find_if(live_.begin(), live_.end(), [chunk](std::span<std::byte> c) {
-      return c.data() == chunk.data() && c.size() == chunk.size();
-    });
+    const auto found = find_live(chunk);
     if (found == live_.end()) {
       ++bad_releases_;  // not ours, already released, or a different size
       return;
@@ -78,9 +76,7 @@ class TestChunkSource final : public ChunkSource {
   /// shows it. Before: empty, as the default source answers (the caller
   /// copies). Empty too for a chunk that is not out, or past the budget.
   [[nodiscard]] std::span<std::byte> resize(std::span<std::byte> chunk, std::size_t bytes) noexcept override {
-    const auto found = std::find_if(live_.begin(), live_.end(), [chunk](std::span<std::byte> c) {
-      return c.data() == chunk.data() && c.size() == chunk.size();
-    });
+    const auto found = find_live(chunk);
     if (!resizable_ || found == live_.end() || bytes == 0 || bytes > kMaxRequest) return {};
     const std::size_t size = round_up(bytes, granularity_);
     if (size > chunk.size() && size - chunk.size() > budget_ - outstanding_) return {};
@@ -123,6 +119,12 @@ class TestChunkSource final : public ChunkSource {
   [[nodiscard]] std::size_t live_chunks() const noexcept { return live_.size(); }
 
  private:
+  /// \p chunk among the chunks out, exactly as handed out; live_.end() if not.
+  [[nodiscard]] std::vector<std::span<std::byte>>::iterator find_live(std::span<std::byte> chunk) noexcept {
+    return std::find_if(live_.begin(), live_.end(), [chunk](std::span<std::byte> c) {
+      return c.data() == chunk.data() && c.size() == chunk.size();
+    });
+  }
   void free(std::span<std::byte> chunk) const noexcept { ::operator delete(chunk.data(), alignment_); }
 
   std::size_t budget_;

@@ -219,10 +219,11 @@ class MallocHeap {
   /// bytes on a path that makes no system call (chapter 5's thread caches:
   /// ThreadCaches::allocate_cached()), so that errno needs no handling;
   /// null, with nothing done, when allocate() must be called, and always
-  /// for an allocator without such a path.
+  /// for an allocator without such a path. Only a SelfLockingHeap has one:
+  /// it takes no lock here and counts nothing, as allocate() does for it.
   [[nodiscard, gnu::always_inline]] void* allocate_cached(std::size_t size) noexcept {
-    if constexpr (requires { blocks_.allocate_cached(size); }) {
-      return blocks_.allocate_cached(size);
+    if constexpr (SelfLockingHeap<A> && requires { blocks_.allocate_cached(size, kMinAlignment); }) {
+      return blocks_.allocate_cached(request_size(size), kMinAlignment);
     } else {
       return nullptr;
     }
@@ -232,9 +233,9 @@ class MallocHeap {
   /// back on a path that makes no system call (chapter 5's thread caches:
   /// ThreadCaches::deallocate_cached()), so that errno needs no saving;
   /// false, with nothing done, when deallocate() must be called, and
-  /// always for an allocator without such a path.
+  /// always for an allocator without such a path (as allocate_cached()).
   [[nodiscard, gnu::always_inline]] bool deallocate_cached(void* p) noexcept {
-    if constexpr (requires { blocks_.deallocate_cached(p); }) {
+    if constexpr (SelfLockingHeap<A> && requires { blocks_.deallocate_cached(p); }) {
       return blocks_.deallocate_cached(p);
     } else {
       return false;
